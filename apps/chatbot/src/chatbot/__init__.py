@@ -1,0 +1,1 @@
+"""The reference chatbot of the Scaffold tutorial."""

@@ -1,0 +1,1 @@
+"""The chatbot's presentation layer."""

@@ -1,0 +1,3 @@
+"""scaffold.cli: see the package README for what it offers."""
+
+__all__: list[str] = []

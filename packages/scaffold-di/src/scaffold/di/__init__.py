@@ -1,0 +1,3 @@
+"""scaffold.di: see the package README for what it offers."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""scaffold.web: see the package README for what it offers."""
+
+__all__: list[str] = []
