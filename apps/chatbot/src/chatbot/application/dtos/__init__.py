@@ -1,0 +1,1 @@
+"""Data transfer objects handed to the presentation layer."""

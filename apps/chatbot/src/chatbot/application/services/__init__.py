@@ -1,0 +1,1 @@
+"""Application services: the use cases, orchestrating the domain."""
