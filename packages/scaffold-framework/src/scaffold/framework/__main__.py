@@ -1,12 +1,11 @@
-"""The `scaffold` command."""
+"""`python -m scaffold.framework`: the `scaffold` command."""
 
-import sys
+from ._cli import scaffold_command
 
 
 def main() -> None:
     """Run the `scaffold` command."""
-    sys.stderr.write("scaffold: the commands (new, dev, worker, db, tasks) are not built yet.\n")
-    raise SystemExit(2)
+    scaffold_command()()
 
 
 if __name__ == "__main__":

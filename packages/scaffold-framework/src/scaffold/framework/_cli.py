@@ -1,0 +1,44 @@
+"""The `scaffold` command: project generation, and the commands of every Scaffold package."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from scaffold.cli import CliApp
+
+from ._mounts import BUILT_IN_MOUNTS, Mount, plugin_mounts
+from ._project import framework_version
+from ._project_commands import new, template, update
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+
+class ScaffoldCommand(CliApp):
+    """The root group: its own commands, then the mounted ones, loaded on first use."""
+
+    def __init__(self, mounts: Sequence[Mount]) -> None:
+        super().__init__(
+            "scaffold",
+            help="Scaffold: generate a project, run it, migrate it, manage its tasks.",
+            version=framework_version(),
+            commands=[new, update, template],
+        )
+        self.mounts = {mount.name: mount for mount in mounts if mount.name not in self.commands}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:  # noqa: ARG002 - click's signature
+        return sorted({*self.commands, *self.mounts})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is None and cmd_name in self.mounts:
+            found = self.mounts[cmd_name].load()
+            self.commands[cmd_name] = found
+        return found
+
+
+def scaffold_command() -> ScaffoldCommand:
+    """Build the `scaffold` command with the built-in mounts and any plugins installed."""
+    return ScaffoldCommand([*BUILT_IN_MOUNTS, *plugin_mounts()])
