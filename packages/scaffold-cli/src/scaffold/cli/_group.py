@@ -68,6 +68,8 @@ class CliApp(Group):
     and configures logging once before the command runs.
     """
 
+    group_class = Group  # subgroups are plain groups: the container and options are the root's
+
     def __init__(
         self,
         name: str,

@@ -5,7 +5,7 @@ from ._cli import scaffold_command
 
 def main() -> None:
     """Run the `scaffold` command."""
-    scaffold_command()()
+    scaffold_command().main(prog_name="scaffold")
 
 
 if __name__ == "__main__":

@@ -58,7 +58,7 @@ def unavailable(mount: Mount, reason: str) -> click.Command:
         mount.name,
         callback=explain,
         help=f"{mount.summary} [unavailable: see `scaffold {mount.name}`]",
-        short_help=f"{mount.summary} [unavailable]",
+        short_help=f"(unavailable) {mount.summary}",
         context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
     )
 
@@ -67,7 +67,7 @@ BUILT_IN_MOUNTS: Final = (
     Mount(
         "dev",
         "scaffold.framework._web_commands:dev",
-        "Run the web app for development: reload on change, debugger.",
+        "Run the web app for development, reloading on change.",
         "scaffold-web",
     ),
     Mount(
@@ -79,7 +79,7 @@ BUILT_IN_MOUNTS: Final = (
     Mount(
         "worker",
         "scaffold.framework._tasks_commands:worker",
-        "Run a worker that executes queued tasks and cron jobs.",
+        "Run a worker for queued tasks and cron jobs.",
         "scaffold-tasks",
     ),
     Mount(
