@@ -201,6 +201,12 @@ class SmtpConnection:
         client = sender._client()  # noqa: SLF001 - the connection belongs to its sender
         await client.connect()
         self._client = client
+        if client.is_ehlo_or_helo_needed:
+            # Greet now, so the server's extensions (SIZE) are known before sending.
+            try:
+                await client.ehlo()
+            except aiosmtplib.SMTPHeloError:
+                await client.helo()
         if sender.username is not None and sender.password is not None:
             encrypted = client.get_transport_info("sslcontext") is not None
             if not encrypted and sender.security != "none":

@@ -43,9 +43,21 @@ def _explain(error: BaseException, server: str) -> tuple[str, bool, int | None]:
             f"the SMTP server at {server} does not support what the sender is set up for: {error}"
         )
         return text, False, None
-    if isinstance(error, ssl.SSLError | ssl.CertificateError):
-        return f"TLS with the SMTP server at {server} failed: {error}", False, None
+    tls_error = _tls_cause(error)
+    if tls_error is not None:
+        return f"TLS with the SMTP server at {server} failed: {tls_error}", False, None
     if isinstance(error, TimeoutError):
         return f"the SMTP server at {server} did not answer in time: {error}", True, None
     text = f"could not talk to the SMTP server at {server}: {str(error) or type(error).__name__}"
     return text, True, None
+
+
+def _tls_cause(error: BaseException) -> ssl.SSLError | None:
+    # aiosmtplib wraps a failed handshake (an untrusted certificate, say) in
+    # SMTPConnectError; the SSL error is its cause.
+    current: BaseException | None = error
+    while current is not None:
+        if isinstance(current, ssl.SSLError):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
