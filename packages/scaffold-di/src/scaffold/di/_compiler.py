@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import linecache
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from ._errors import ResolutionError
 from ._graph import AllTarget, ContextTarget, Node, NodeTarget, SpecialTarget, target_nodes
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from ._graph import Graph, Target
+    from ._scope import Scope
 
 _files = itertools.count(1)
 
@@ -337,7 +338,7 @@ class Compiler:
         """Compile the function that resolves `key` in one of the four calling modes."""
         target = self.graph.target(key)
         if target is None:
-            return self._missing(key, is_async=is_async)
+            return self._missing(key, is_async=is_async, in_scope=in_scope)
         name = f"_plan{next(self._count)}"
         argument = "scope" if in_scope else "container"
         prefix = "async def" if is_async else "def"
@@ -395,17 +396,23 @@ class Compiler:
             "            scope._busy = None",
         ]
 
-    def _missing(self, key: object, *, is_async: bool) -> Plan:
+    def _missing(self, key: object, *, is_async: bool, in_scope: bool) -> Plan:
+        """A key nothing is registered for: in a scope it may still be a context value
+        given without `add_context()` (resolved directly, never injected)."""
         hint = self.graph.suggestions(key)
         message = f"nothing is registered for {describe(key)}" + (f"; {hint}" if hint else "")
 
-        def fail(_: object) -> NoReturn:
+        def lookup(scope: Scope) -> object:
+            if in_scope:
+                value = scope._context.get(key, MISSING)  # noqa: SLF001 - a plan reads its scope
+                if value is not MISSING:
+                    return value
             raise ResolutionError(message)
 
-        async def afail(_: object) -> NoReturn:
-            raise ResolutionError(message)
+        async def alookup(scope: Scope) -> object:
+            return lookup(scope)
 
-        return afail if is_async else fail
+        return alookup if is_async else lookup
 
 
 def _subgraph(target: Target) -> list[Node]:

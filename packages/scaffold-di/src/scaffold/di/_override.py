@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from contextvars import Token
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Self
 
 from ._cleanup import close_async, close_sync
 
 if TYPE_CHECKING:
-    from contextvars import Token
     from types import TracebackType
 
     from ._container import Container
@@ -45,7 +45,13 @@ class Override:
         container = self._container
         assert self._token is not None  # noqa: S101 - _enter ran; mypy needs the narrowing
         assert self._layer is not None  # noqa: S101 - same
-        container._overrides.reset(self._token)  # noqa: SLF001 - its own container
+        try:
+            container._overrides.reset(self._token)  # noqa: SLF001 - its own container
+        except ValueError:
+            # Left in another context than it was entered in (a test fixture's setup and
+            # teardown may run in different tasks): drop back to what was outside it.
+            outer = self._token.old_value
+            container._overrides.set(None if outer is Token.MISSING else outer)  # noqa: SLF001 - same
         container._pop_override()  # noqa: SLF001 - same
         self._token = None
         return self._layer.planset
