@@ -22,7 +22,8 @@ class Group(click.Group):
     more such groups. Plain click commands can be added too (`add_command`)."""
 
     command_class = Command
-    group_class = type  # subgroups are of the same class as their parent (click's convention)
+    # `type`: subgroups are of the same class as their parent (click's convention).
+    group_class: type[click.Group | type] | None = type
 
     def invoke(self, ctx: click.Context) -> object:
         try:

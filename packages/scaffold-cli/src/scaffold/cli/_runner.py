@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("scaffold.cli")
 
 
-def _run_context(ctx: click.Context) -> dict[type[Any], object]:
+def _run_context(ctx: click.Context) -> dict[object, object]:
     """Objects a command may ask for by type, besides the container's services."""
     console = Console(stderr=True)
     return {click.Context: ctx, Console: console, Progress: Progress(console)}
@@ -41,7 +41,7 @@ def _call(
 
 
 def _from_run_context(
-    ctx: click.Context, types: Mapping[str, Any], run_context: Mapping[type[Any], object]
+    ctx: click.Context, types: Mapping[str, Any], run_context: Mapping[object, object]
 ) -> dict[str, object]:
     """Without a container, only the run's own objects (context, console, progress) exist."""
     missing = [

@@ -72,7 +72,7 @@ BUILT_IN_MOUNTS: Final = (
     ),
     Mount(
         "serve",
-        "scaffold.framework._web_commands:serve",
+        "scaffold.framework._web_commands:serve_command",
         "Serve the web app in production.",
         "scaffold-web",
     ),
