@@ -194,8 +194,9 @@ class TestSecurity:
         """security="starttls" fails rather than send in the clear when the server lacks it."""
         server = await smtp_server(tls="none")
         sender = SmtpMailSender(server.host, server.port, security="starttls", timeout=5)
-        with pytest.raises(MailDeliveryError, match=str(server.port)):
+        with pytest.raises(MailDeliveryError, match="does not offer STARTTLS") as caught:
             await sender.send(make())
+        assert not caught.value.temporary
         assert server.received == []
 
 

@@ -67,7 +67,12 @@ def message_from_payload(payload: object) -> Message:
     missing = sorted(_KEYS - data.keys())
     unknown = sorted(data.keys() - _KEYS)
     if missing or unknown:
-        raise InvalidPayloadError(f"mail payload: missing keys {missing}, unknown keys {unknown}")
+        problems = [
+            f"{label} keys {keys}"
+            for label, keys in (("missing", missing), ("unknown", unknown))
+            if keys
+        ]
+        raise InvalidPayloadError(f"mail payload: {', '.join(problems)}")
     for name in _LIST_FIELDS:
         if not isinstance(data[name], list):
             raise InvalidPayloadError(f"mail payload: {name} must be a list")

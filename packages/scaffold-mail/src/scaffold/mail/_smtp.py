@@ -116,7 +116,8 @@ class SmtpMailSender(MailSender):
             port=self.port,
             timeout=self.timeout,
             use_tls=self.security == "tls",
-            start_tls={"auto": None, "starttls": True}.get(self.security, False),
+            # "starttls" is done by SmtpConnection, to fail clearly when it is not offered.
+            start_tls=None if self.security == "auto" else False,
             tls_context=self.tls_context,
             local_hostname=self.local_hostname,
         )
@@ -201,12 +202,16 @@ class SmtpConnection:
         client = sender._client()  # noqa: SLF001 - the connection belongs to its sender
         await client.connect()
         self._client = client
-        if client.is_ehlo_or_helo_needed:
-            # Greet now, so the server's extensions (SIZE) are known before sending.
-            try:
-                await client.ehlo()
-            except aiosmtplib.SMTPHeloError:
-                await client.helo()
+        await _greet(client)
+        if sender.security == "starttls":
+            if not client.supports_extension("starttls"):
+                raise MailDeliveryError(
+                    f"the SMTP server at {sender.server} does not offer STARTTLS, which "
+                    "security='starttls' requires; nothing was sent",
+                    temporary=False,
+                )
+            await client.starttls()
+            await _greet(client)
         if sender.username is not None and sender.password is not None:
             encrypted = client.get_transport_info("sslcontext") is not None
             if not encrypted and sender.security != "none":
@@ -228,3 +233,12 @@ class SmtpConnection:
                 f"accepts at most {int(limit)} bytes; send large files as links instead",
                 temporary=False,
             )
+
+
+async def _greet(client: aiosmtplib.SMTP) -> None:
+    # Greet now (EHLO, else HELO), so the server's extensions are known before sending.
+    if client.is_ehlo_or_helo_needed:
+        try:
+            await client.ehlo()
+        except aiosmtplib.SMTPHeloError:
+            await client.helo()

@@ -142,13 +142,7 @@ class MailTemplates:
         # Loaders read files synchronously; keep that off the event loop.
         try:
             return await asyncio.to_thread(self.environment.get_template, template_name)
-        except jinja2.TemplateNotFound as error:
-            if error.name != template_name:
-                # An {% extends %} or {% include %} inside the template is missing.
-                raise TemplateError(
-                    f"mail template {template_name!r} refers to {error.name!r}, which is not "
-                    f"in {self._where()}"
-                ) from error
+        except jinja2.TemplateNotFound:
             return None
         except jinja2.TemplateSyntaxError as error:
             raise TemplateError(
@@ -159,6 +153,12 @@ class MailTemplates:
     async def _render(self, template: jinja2.Template, context: Mapping[str, Any]) -> str:
         try:
             return await template.render_async(**context)
+        except jinja2.TemplateNotFound as error:
+            # An {% extends %} or {% include %} names a template that does not exist.
+            raise TemplateError(
+                f"mail template {template.name!r} refers to {error.name!r}, which is not in "
+                f"{self._where()}"
+            ) from error
         except jinja2.TemplateError as error:
             raise TemplateError(f"mail template {template.name!r}: {error}") from error
 
