@@ -1,0 +1,1 @@
+"""Persistence of the chatbot: SQLAlchemy models, repositories and the unit of work."""

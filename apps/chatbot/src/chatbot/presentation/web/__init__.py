@@ -1,0 +1,1 @@
+"""The web entry point: controllers, forms, templates and assets."""
