@@ -109,9 +109,17 @@ class SmtpTestServer:
     username: str = USERNAME
     password: str = PASSWORD
 
+    protocols: list[SMTP] = dataclasses.field(default_factory=list)
+
     @property
     def received(self) -> list[Received]:
         return self.handler.received
+
+    def drop_connections(self) -> None:
+        """Close every open client connection from the server's side, as an idle timeout does."""
+        for protocol in self.protocols:
+            if protocol.transport is not None:
+                protocol.transport.close()
 
     async def stop(self) -> None:
         self.server.close()
@@ -197,11 +205,17 @@ async def smtp_server(
             require_tls = tls == "starttls"
             smtp_options.setdefault("auth_require_tls", require_tls)
             smtp_options["auth_required"] = smtp_options["auth_require_tls"]
+        protocols: list[SMTP] = []
+
+        def protocol() -> SMTP:
+            protocols.append(SMTP(handler, **smtp_options))
+            return protocols[-1]
+
         server = await asyncio.get_running_loop().create_server(
-            lambda: SMTP(handler, **smtp_options), "127.0.0.1", 0, ssl=implicit
+            protocol, "127.0.0.1", 0, ssl=implicit
         )
         port = server.sockets[0].getsockname()[1]
-        running = SmtpTestServer("127.0.0.1", port, handler, server)
+        running = SmtpTestServer("127.0.0.1", port, handler, server, protocols=protocols)
         servers.append(running)
         return running
 

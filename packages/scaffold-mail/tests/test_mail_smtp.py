@@ -143,6 +143,17 @@ class TestDelivery:
         assert server.handler.sessions == 1
         assert len(server.received) == 2
 
+    async def test_a_dropped_connection_is_reopened(self, smtp_server):
+        """When the server drops a shared connection, the next message goes over a new one."""
+        server = await smtp_server()
+        async with plain_sender(server).connect() as connection:
+            await connection.send(make(subject="one"))
+            server.drop_connections()
+            await asyncio.sleep(0.05)
+            await connection.send(make(subject="two"))
+        assert [r.message["Subject"] for r in server.received] == ["one", "two"]
+        assert server.handler.sessions == 2
+
     async def test_separate_sends_use_separate_connections(self, smtp_server):
         """Each send() opens and closes its own connection."""
         server = await smtp_server()

@@ -126,7 +126,8 @@ class SmtpMailSender(MailSender):
 class SmtpConnection:
     """A connection of an `SmtpMailSender`, opened on the first message.
 
-    When the server drops it between messages, the next message opens a new one.
+    When the server has closed it between two messages (an idle timeout, say), the next
+    message opens a new one.
     """
 
     def __init__(self, sender: SmtpMailSender) -> None:
