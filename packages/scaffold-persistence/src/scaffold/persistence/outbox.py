@@ -1,0 +1,212 @@
+"""The transactional outbox: domain events written in the committing transaction.
+
+`Outbox` writes each event of a commit as a row of `scaffold_outbox` in the same
+transaction as the aggregates, so the events exist exactly when the change does. Right
+after the commit the unit of work delivers its own rows; an `OutboxRelay` (in the worker,
+or a task in the web process) delivers whatever is left, for instance after a crash
+between the commit and the delivery.
+
+Each row is delivered in a transaction of its own that deletes it: the row is claimed
+(`FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock on SQLite), handed to the
+dispatcher, and deleted on success. So a delivered row is gone for good, two relays never
+deliver the same row, and an event is redelivered only if the process died while the
+dispatcher was handling it. A failing dispatcher leaves the row with its error and an
+attempt count; after `max_attempts` the row stays in the table for inspection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from ._engine import Database
+from ._ids import uuid7
+from .model import Base, UtcDateTime, utc_now
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from .types import EventCodec, EventDispatcher
+
+__all__ = ["Outbox", "OutboxRelay", "outbox_table"]
+
+logger = logging.getLogger("scaffold.persistence.outbox")
+
+outbox_table = sa.Table(
+    "scaffold_outbox",
+    Base.metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("topic", sa.String(200), nullable=False),
+    sa.Column("payload", sa.Text(), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    comment="Domain events committed but not yet delivered (scaffold-persistence).",
+)
+"""The outbox table; part of `Base.metadata`, so Alembic's autogenerate creates it."""
+
+
+class Outbox:
+    """Writes domain events to the outbox table and delivers rows one at a time.
+
+    Parameters:
+        codec: turns events into a topic and a JSON text and back
+            (`DataclassEventCodec` for dataclass events).
+        max_attempts: failed deliveries after which a row is no longer retried.
+    """
+
+    def __init__(self, codec: EventCodec, *, max_attempts: int = 10) -> None:
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
+        self.codec = codec
+        self.max_attempts = max_attempts
+
+    async def write(self, session: AsyncSession, events: Collection[object]) -> list[uuid.UUID]:
+        """Insert one row per event in the session's transaction; return their ids."""
+        ids: list[uuid.UUID] = []
+        rows: list[dict[str, object]] = []
+        for event in events:
+            topic, payload = self.codec.encode(event)
+            ids.append(uuid7())
+            rows.append(
+                {"id": ids[-1], "created_at": utc_now(), "topic": topic, "payload": payload}
+            )
+        await session.execute(sa.insert(outbox_table), rows)
+        return ids
+
+    async def deliver_now(
+        self, session: AsyncSession, dispatcher: EventDispatcher, ids: Collection[uuid.UUID]
+    ) -> None:
+        """Deliver the given rows right after their commit, unless a relay took them."""
+        try:
+            for row_id in ids:
+                await self.deliver_one(session, dispatcher, only=row_id)
+        except Exception:
+            # The rows are safe in the table; a relay delivers them.
+            logger.exception("delivering committed events failed; an OutboxRelay will retry")
+            await session.rollback()
+
+    async def deliver_one(
+        self,
+        session: AsyncSession,
+        dispatcher: EventDispatcher,
+        *,
+        only: uuid.UUID | None = None,
+        skip: Collection[uuid.UUID] = (),
+    ) -> tuple[uuid.UUID | None, bool]:
+        """Claim the oldest due row (or `only` that one), dispatch it and delete it.
+
+        Returns the row's id (None when there was none to claim) and whether it was
+        delivered. A dispatcher failure is recorded on the row, not raised.
+        """
+        table = outbox_table
+        pick = sa.select(table.c.id).where(table.c.attempts < self.max_attempts)
+        if only is not None:
+            pick = pick.where(table.c.id == only)
+        if skip:
+            pick = pick.where(table.c.id.not_in(list(skip)))
+        chosen = pick.order_by(table.c.id).limit(1).with_for_update(skip_locked=True)
+        claim = (
+            sa.delete(table)
+            .where(table.c.id == chosen.scalar_subquery())
+            .returning(table.c.id, table.c.topic, table.c.payload)
+        )
+        row = (await session.execute(claim)).one_or_none()
+        if row is None:
+            await session.rollback()
+            return None, False
+        try:
+            event = self.codec.decode(row.topic, row.payload)
+            await dispatcher(event)
+        except Exception as error:  # noqa: BLE001 - recorded on the row and retried later
+            await session.rollback()
+            await self._record_failure(session, row.id, row.topic, error)
+            return row.id, False
+        await session.commit()
+        return row.id, True
+
+    async def _record_failure(
+        self, session: AsyncSession, row_id: uuid.UUID, topic: str, error: Exception
+    ) -> None:
+        table = outbox_table
+        record = (
+            sa.update(table)
+            .where(table.c.id == row_id)
+            .values(attempts=table.c.attempts + 1, last_error=f"{type(error).__name__}: {error}")
+            .returning(table.c.attempts)
+        )
+        attempts = (await session.execute(record)).scalar_one()
+        await session.commit()
+        if attempts >= self.max_attempts:
+            logger.error(
+                "event %s (%s) failed %d times and is no longer retried; it stays in %s",
+                row_id,
+                topic,
+                attempts,
+                table.name,
+                exc_info=error,
+            )
+        else:
+            logger.warning(
+                "delivering event %s (%s) failed (attempt %d of %d); it will be retried",
+                row_id,
+                topic,
+                attempts,
+                self.max_attempts,
+                exc_info=error,
+            )
+
+
+class OutboxRelay:
+    """Delivers the events left in the outbox: after a crash, or after failures.
+
+    Parameters:
+        sessions: a `Database`, or a callable returning a new `AsyncSession`.
+        dispatcher: the same dispatcher the unit of work factory was given.
+        outbox: the same `Outbox` the unit of work factory was given.
+    """
+
+    def __init__(
+        self,
+        sessions: Database | Callable[[], AsyncSession],
+        dispatcher: EventDispatcher,
+        outbox: Outbox,
+    ) -> None:
+        self._sessions = sessions.session if isinstance(sessions, Database) else sessions
+        self._dispatcher = dispatcher
+        self._outbox = outbox
+
+    async def deliver_pending(self) -> int:
+        """Deliver every row that is due now, oldest first; return how many were delivered.
+
+        A row whose delivery fails is not tried again in the same call.
+        """
+        delivered = 0
+        failed: set[uuid.UUID] = set()
+        async with self._sessions() as session:
+            while True:
+                row_id, ok = await self._outbox.deliver_one(session, self._dispatcher, skip=failed)
+                if row_id is None:
+                    return delivered
+                if ok:
+                    delivered += 1
+                else:
+                    failed.add(row_id)
+
+    async def run(self, *, poll_interval: float = 1.0) -> None:
+        """Deliver pending events every `poll_interval` seconds until cancelled.
+
+        Database errors (a server restart, a dropped connection) are logged and the next
+        round tries again with a fresh connection.
+        """
+        while True:
+            try:
+                await self.deliver_pending()
+            except Exception:
+                logger.exception("outbox relay round failed; retrying in %.1f s", poll_interval)
+            await asyncio.sleep(poll_interval)
