@@ -86,7 +86,10 @@ class Progress:
             task = ProgressTask(bars, bars.add_task(description, total=total), total)
             yield task
         if not live:
-            done = f"{task.completed:g}" + (f"/{task.total:g}" if task.total is not None else "")
+            if task.total is not None:
+                done = f"{task.completed:g}/{task.total:g}"
+            else:
+                done = f"{task.completed:g}" if task.completed else "done"
             elapsed = time.monotonic() - started
             self.console.print(f"{description}: {done} in {elapsed:.1f}s", highlight=False)
 

@@ -22,6 +22,9 @@ ANSWERS_FILE: Final = ".copier-answers.yml"
 _PROJECT_NAME: Final = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 # Names a generated package must not take: they would shadow what the project imports.
 _ANSWER_LINE: Final = re.compile(r"(?P<key>[A-Za-z_][A-Za-z0-9_]*):(?P<value>.*)")
+_MAX_DESCRIPTION: Final = 80
+# Longer package names would push the generated imports over the line length of 100.
+MAX_NAME_LENGTH: Final = 32
 _TAKEN_NAMES: Final = frozenset({"scaffold", "tests", "test", "migrations", "alembic", "click"})
 
 
@@ -40,10 +43,11 @@ def framework_version() -> str:
 
 def package_name_for(project_name: str) -> str:
     """Check a project name (`my-shop`) and derive its Python package name (`my_shop`)."""
-    if not _PROJECT_NAME.fullmatch(project_name):
+    if not _PROJECT_NAME.fullmatch(project_name) or len(project_name) > MAX_NAME_LENGTH:
         raise ProjectError(
-            f"project name {project_name!r} is not valid: use lower-case letters, digits and "
-            "single dashes, starting with a letter (for example my-shop)"
+            f"project name {project_name!r} is not valid: use at most {MAX_NAME_LENGTH} "
+            "lower-case letters, digits and single dashes, starting with a letter (for "
+            "example my-shop)"
         )
     package = project_name.replace("-", "_")
     if keyword.iskeyword(package) or package in _TAKEN_NAMES:
@@ -90,6 +94,11 @@ def new_project(
     tag = _register(repository, template, template_version)
     data: dict[str, str] = {"project_name": name, "package_name": package}
     if description is not None:
+        if len(description) > _MAX_DESCRIPTION or {'"', "\\", "\n"} & set(description):
+            raise ProjectError(
+                f"description {description!r} is not valid: keep it to one sentence of at most "
+                f'{_MAX_DESCRIPTION} characters, without " or \\'
+            )
         data["description"] = description
     if python_version is not None:
         data["python_version"] = python_version
