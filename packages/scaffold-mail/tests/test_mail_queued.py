@@ -249,3 +249,39 @@ class TestDeliveryThroughAQueue:
         """A payload that is no message raises InvalidPayloadError before anything is sent."""
         with pytest.raises(InvalidPayloadError):
             await deliver_payload({"version": 1}, SmtpMailSender("127.0.0.1", 1))
+
+
+class TestPayloadInATaskDataclass:
+    async def test_survives_pydantic_json_as_a_task_field(self, smtp_server):
+        """A frozen task dataclass holding a MailPayload survives pydantic's JSON and delivers.
+
+        This is how scaffold-tasks stores tasks (docs/mail.md shows the wiring).
+        """
+        pydantic = pytest.importorskip("pydantic")
+        from scaffold.mail import MailPayload  # noqa: PLC0415 - only with pydantic installed
+
+        @dataclasses.dataclass(frozen=True)
+        class SendMailTask:
+            payload: MailPayload
+
+        adapter = pydantic.TypeAdapter(SendMailTask)
+        stored = []
+
+        async def enqueue(payload):
+            stored.append(adapter.dump_json(SendMailTask(payload)))
+
+        message_id = await QueuedMailSender(enqueue).send(full_message())
+        task = adapter.validate_json(stored[0])
+        server = await smtp_server()
+        await deliver_payload(
+            task.payload, SmtpMailSender(server.host, server.port, security="none")
+        )
+        [received] = server.received
+        assert received.message["Message-ID"] == message_id
+        [attachment] = received.message.iter_attachments()
+        assert attachment.get_content() == bytes(range(256))
+
+        broken = json.loads(stored[0])
+        broken["payload"]["attachments"][0].pop("filename")
+        with pytest.raises(pydantic.ValidationError, match="filename"):
+            adapter.validate_json(json.dumps(broken))
