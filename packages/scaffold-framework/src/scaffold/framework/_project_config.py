@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 from typing import Final
 
-_KEYS: Final = ("container", "cli", "web", "worker", "alembic-config")
+_KEYS: Final = ("container", "cli", "web", "worker", "database-url", "migrations")
 
 
 class ProjectConfigError(Exception):
