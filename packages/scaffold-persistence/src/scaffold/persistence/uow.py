@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ._binding import binding_of
@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from .types import EventDispatcher
 
 __all__ = ["GenericSqlUnitOfWork", "UnitOfWorkFactory"]
+
+# SQLSTATEs of serialization_failure and deadlock_detected.
+_CONFLICT_STATES = frozenset({"40001", "40P01"})
 
 
 class GenericSqlUnitOfWork(UnitOfWorkBase):
@@ -130,6 +133,15 @@ class GenericSqlUnitOfWork(UnitOfWorkBase):
             duplicate = await self._find_duplicate()
             if duplicate is not None:
                 raise DuplicateEntityError(duplicate) from error
+            raise
+        except DBAPIError as error:
+            # PostgreSQL gives up on one of two transactions that wait for each other
+            # (deadlock) or that cannot be serialised: the same conflict, seen earlier.
+            if getattr(error.orig, "sqlstate", None) in _CONFLICT_STATES:
+                raise ConcurrencyError(
+                    f"a concurrent transaction conflicted with this unit of work ({error.orig}); "
+                    "nothing was written: load the aggregates again and retry"
+                ) from error
             raise
 
     def _write_changes(self, session: Session) -> None:
