@@ -279,6 +279,29 @@ class TestFailures:
             silent.close()
             await silent.wait_closed()
 
+    async def test_a_batch_stops_connecting_to_an_unreachable_server(self):
+        """When the batch's connection cannot be opened, the rest fail without new attempts."""
+        connections = []
+
+        async def accept_and_say_nothing(reader, writer):
+            connections.append(writer)
+
+        silent = await asyncio.start_server(accept_and_say_nothing, "127.0.0.1", 0)
+        port = silent.sockets[0].getsockname()[1]
+        try:
+            sender = SmtpMailSender("127.0.0.1", port, security="none", timeout=0.3)
+            with pytest.raises(BatchDeliveryError, match="3 of 3") as caught:
+                await sender.send_many([make(subject=str(n)) for n in range(3)])
+            assert len(connections) == 1
+            assert "did not answer in time" in str(caught.value.failed[0])
+            assert str(caught.value.failed[2]).startswith("not attempted: the SMTP server")
+            assert all(error.temporary for error in caught.value.failed.values())
+        finally:
+            for writer in connections:
+                writer.close()
+            silent.close()
+            await silent.wait_closed()
+
     async def test_too_big_for_the_server(self, smtp_server):
         """A message over the server's SIZE limit is refused before it is transferred."""
         server = await smtp_server(data_size_limit=2000)

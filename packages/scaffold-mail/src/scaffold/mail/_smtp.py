@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal, Self, override
 import aiosmtplib
 
 from ._batch import send_each
-from ._errors import MailDeliveryError, MailError, RecipientsRefusedError
+from ._errors import MailDeliveryError, RecipientsRefusedError
 from ._mime import POLICY, build_mime, new_message_id
 from ._smtp_errors import delivery_error
 from .types import MailSender
@@ -127,12 +127,15 @@ class SmtpConnection:
     """A connection of an `SmtpMailSender`, opened on the first message.
 
     When the server has closed it between two messages (an idle timeout, say), the next
-    message opens a new one.
+    message opens a new one. When a connection cannot be opened (or logged in) at all, the
+    later messages fail at once with the same error instead of each waiting for its own
+    timeout.
     """
 
     def __init__(self, sender: SmtpMailSender) -> None:
         self._sender = sender
         self._client: aiosmtplib.SMTP | None = None
+        self._connect_error: MailDeliveryError | None = None
 
     async def __aenter__(self) -> Self:
         return self
@@ -151,14 +154,24 @@ class SmtpConnection:
         message_id = message.message_id or new_message_id(sender.message_id_domain)
         data = build_mime(message, message_id=message_id).as_bytes(policy=POLICY)
         recipients = message.envelope_recipients
+        if self._connect_error is not None:
+            failed = self._connect_error
+            raise MailDeliveryError(
+                f"not attempted: {failed}",
+                temporary=failed.temporary,
+                code=failed.code,
+                recipients=recipients,
+            )
         try:
             client = await self._connected()
-        except MailError:
+        except MailDeliveryError as error:
             await self.close()
+            self._connect_error = error
             raise
         except (aiosmtplib.SMTPException, OSError) as error:
             await self.close()
-            raise delivery_error(error, server=sender.server, recipients=recipients) from error
+            self._connect_error = delivery_error(error, server=sender.server, recipients=recipients)
+            raise self._connect_error from error
         self._check_size(client, len(data))
         try:
             refused, _ = await client.sendmail(message.envelope_sender, recipients, data)
