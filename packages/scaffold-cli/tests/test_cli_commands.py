@@ -164,6 +164,25 @@ class TestInjection:
         run(app, "noop")
         assert calls == ["init"]
 
+    def test_test_overrides_reach_the_command(self) -> None:
+        """`container.override` replaces a service for the commands run inside it."""
+
+        class FakeGreeter(Greeter):
+            def greet(self, name: str) -> str:
+                return f"fake {name}"
+
+        container = make_container()
+        app = CliApp("demo", container=container)
+
+        @app.command()
+        @click.argument("name")
+        async def hello(name: str, greeter: Greeter) -> None:
+            click.echo(greeter.greet(name))
+
+        with container.override(Greeter, FakeGreeter()):
+            assert run(app, "hello", "Ed") == (0, "fake Ed\n")
+        assert run(app, "hello", "Ed") == (0, "Hello, Ed!\n")
+
     def test_help_does_not_build_the_container(self) -> None:
         """`--help` and usage errors never call the container factory."""
 
