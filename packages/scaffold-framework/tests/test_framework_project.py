@@ -11,7 +11,14 @@ import pytest
 from scaffold.framework import ProjectError, TemplateRepository, bundled_template, new_project
 from scaffold.framework import update_project as update
 
-GIT_IDENTITY = ["-c", "user.name=Test", "-c", "user.email=test@localhost"]
+GIT_IDENTITY = [
+    "-c",
+    "user.name=Test",
+    "-c",
+    "user.email=test@localhost",
+    "-c",
+    "commit.gpgsign=false",
+]
 
 
 def git(cwd: Path, *args: str) -> str:
