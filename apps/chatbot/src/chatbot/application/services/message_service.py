@@ -70,14 +70,16 @@ class MessageService:
             await uow.commit()
         await self.pub_sub.publish(self.get_channel_name(user_id), str(reply.id.value))
 
-    async def subscribe_to_user_messages(self, user_id: uuid.UUID) -> AsyncIterator[MessageDTO]:
+    async def subscribe_to_user_messages(
+        self, user_id: uuid.UUID, since: datetime.datetime | None = None
+    ) -> AsyncIterator[MessageDTO]:
         """New messages of the user's conversation as they arrive, oldest first.
 
-        When the pub/sub connection reports a gap, the conversation is read again and the
-        messages newer than the last one delivered are sent, so nothing is skipped.
+        `since` is the time of the newest message the client already shows. When the
+        pub/sub connection reports a gap, the conversation is read again and the messages
+        newer than the last one delivered are sent, so nothing is skipped or sent twice.
         """
-        # The page shows the conversation up to now; after a gap, re-read from here on.
-        last_seen = datetime.datetime.now(datetime.UTC)
+        last_seen = since or datetime.datetime.now(datetime.UTC)
         delivered: set[uuid.UUID] = set()
         events = self.pub_sub.subscribe(self.get_channel_name(user_id))
         async with contextlib.aclosing(events):  # unsubscribe as soon as the consumer stops
@@ -110,7 +112,7 @@ class MessageService:
         self, user_id: uuid.UUID, after: datetime.datetime
     ) -> list[MessageDTO]:
         conversation = await self.get_messages_for_conversation(user_id)
-        return [m for m in reversed(conversation) if m.sent_at >= after]
+        return [m for m in reversed(conversation) if m.sent_at > after]
 
     async def prune_messages_older_than(self, max_age: datetime.timedelta) -> int:
         """Remove messages sent longer ago than `max_age`; returns how many were removed."""

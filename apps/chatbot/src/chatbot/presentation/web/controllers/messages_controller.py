@@ -39,10 +39,11 @@ class MessagesController(BaseController):
     @login_required
     async def websockets(self) -> None:
         user_id = self.session["user_id"]
+        since = _parse_time(self.websocket.args.get("since"))
         # Receiving and sending run side by side; when the browser goes away, both end.
         async with asyncio.TaskGroup() as tg:
             tg.create_task(self.receive_websocket_messages(user_id))
-            tg.create_task(self.send_websocket_messages(user_id))
+            tg.create_task(self.send_websocket_messages(user_id, since))
 
     async def receive_websocket_messages(self, user_id: uuid.UUID) -> None:
         while True:
@@ -68,9 +69,23 @@ class MessagesController(BaseController):
                     await self.render_template("messages/partials/error.html", error=str(error))
                 )
 
-    async def send_websocket_messages(self, user_id: uuid.UUID) -> None:
-        async for message in self.message_service.subscribe_to_user_messages(user_id=user_id):
+    async def send_websocket_messages(
+        self, user_id: uuid.UUID, since: datetime.datetime | None
+    ) -> None:
+        messages = self.message_service.subscribe_to_user_messages(user_id=user_id, since=since)
+        async for message in messages:
             response = await self.render_template(
                 "messages/partials/conversation.html", messages=[message]
             )
             await self.websocket.send(response)
+
+
+def _parse_time(value: str | None) -> datetime.datetime | None:
+    """The `since` query parameter: the newest message the page shows (ISO 8601, aware)."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None

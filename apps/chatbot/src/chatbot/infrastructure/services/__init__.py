@@ -1,0 +1,1 @@
+"""Adapters from the application's interfaces to Scaffold's building blocks."""
