@@ -108,8 +108,11 @@ class Database:
 
     def _explain_connect_error(self, context: ExceptionContext) -> BaseException | None:
         # Errors while opening a connection arrive without a connection; statement errors
-        # (constraint violations, syntax) keep SQLAlchemy's own exception.
-        if context.connection is not None or context.execution_context is not None:
+        # (constraint violations, syntax) keep SQLAlchemy's own exception, and a failed
+        # pre-ping must stay a disconnect so that the pool replaces the connection.
+        if context.is_pre_ping or context.connection is not None:
+            return None
+        if context.execution_context is not None:
             return None
         original = context.original_exception
         reason = str(original).strip() or type(original).__name__

@@ -156,6 +156,12 @@ def version_key(mapper: Mapper[Any]) -> str | None:
 
 
 @functools.cache
+def owned_relationships(mapper: Mapper[Any]) -> frozenset[str]:
+    """The keys of the one-to-many relationships that hold an aggregate's own rows."""
+    return frozenset(r.key for r in mapper.relationships if r.direction is ONETOMANY)
+
+
+@functools.cache
 def aggregate_loading(mapper: Mapper[Any]) -> tuple[_AbstractLoad, ...]:
     """Loader options that fetch an aggregate's child rows with it (one-to-many, nested)."""
     return _loading(mapper, frozenset({mapper}))

@@ -17,11 +17,11 @@ from types import get_original_bases
 from typing import TYPE_CHECKING, Any, ClassVar, final, get_args, get_origin
 
 import sqlalchemy as sa
-from sqlalchemy.exc import MissingGreenlet
+from sqlalchemy.exc import MissingGreenlet, StatementError
 
 from ._binding import binding_of
 from ._errors import DuplicateEntityError, EntityNotTrackedError, MappingError
-from ._graph import aggregate_loading, apply_changes, version_key
+from ._graph import aggregate_loading, apply_changes, owned_relationships, version_key
 from .types import Entity, EntityId
 
 if TYPE_CHECKING:
@@ -133,14 +133,16 @@ class GenericSqlRepository[E: Entity, ID: EntityId, DTO](abc.ABC):
         returned, so changes made to it are not lost.
         """
         self._binding.require_active(self, "map_dto_to_entity_and_track")
+        state = sa.inspect(dto)
+        unloaded = owned_relationships(state.mapper) & state.unloaded
+        if unloaded and state.identity is not None:
+            raise _not_loaded(dto, ", ".join(sorted(unloaded)))
         try:
             return self._track_loaded(dto)
-        except MissingGreenlet as error:
-            raise MappingError(
-                f"mapping {type(dto).__name__} touched a relationship that was not loaded; "
-                f"load the aggregate with its rows: select with self._select() (or "
-                "selectinload options), or set lazy='selectin' on the relationship"
-            ) from error
+        except (MissingGreenlet, StatementError) as error:
+            if isinstance(error, StatementError) and not isinstance(error.orig, MissingGreenlet):
+                raise
+            raise _not_loaded(dto, "a relationship") from error
 
     @abc.abstractmethod
     def _map_entity_to_dto(self, entity: E) -> DTO:
@@ -198,3 +200,11 @@ class GenericSqlRepository[E: Entity, ID: EntityId, DTO](abc.ABC):
             changed = apply_changes(session, tracked.dto, fresh)
             if changed and version is not None and not tracked.new:
                 setattr(tracked.dto, version, getattr(tracked.dto, version) + 1)
+
+
+def _not_loaded(dto: object, what: str) -> MappingError:
+    return MappingError(
+        f"{type(dto).__name__} was mapped before {what} of it was loaded; load the aggregate "
+        "with its rows: query with self._select() (or selectinload options), or set "
+        "lazy='selectin' on the relationship"
+    )
