@@ -41,7 +41,7 @@ class TestFindProject:
     def test_a_missing_key_says_how_to_add_it(self, tmp_path: Path) -> None:
         """`require` of a key the table lacks shows an example line to add."""
         config = find_project(write(tmp_path, "[tool.scaffold]\n"))
-        with pytest.raises(ProjectConfigError, match='web = "my_app.entrypoints:web"'):
+        with pytest.raises(ProjectConfigError, match=r'web = "my_app\.entrypoints:web"'):
             config.require("web")
 
 
