@@ -10,6 +10,7 @@ the plan skips every lookup and stores all scoped instances with one dict displa
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import linecache
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,7 @@ from ._graph import AllTarget, ContextTarget, Node, NodeTarget, SpecialTarget, t
 from ._keys import describe
 from ._lifetime import Lifetime
 from ._providers import Kind
-from ._registration import MISSING
+from ._registration import MISSING, NO_INSTANCES
 from ._singletons import create_async_singleton
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ class _Function:
         self.uses_cache = False
         self.scoped: list[tuple[int, str]] = []
         self.stack: list[Node] = []
+        self.forget: str | None = None  # what a plan calls to drop itself from its table
 
     def var(self, prefix: str = "v") -> str:
         self.count += 1
@@ -67,10 +69,6 @@ class _Function:
     @property
     def container(self) -> str:
         return "scope._container" if self.in_scope else "container"
-
-    @property
-    def exits(self) -> str:
-        return "scope._exits" if self.in_scope else "_exits"
 
     def target(  # noqa: PLR0911 - one return per kind of target
         self, target: Target, indent: int, known: dict[object, str], path: tuple[str, ...]
@@ -163,6 +161,10 @@ class _Function:
     def singleton(
         self, node: Node, indent: int, known: dict[object, str], path: tuple[str, ...]
     ) -> str:
+        cells = self.compiler.cells.get(node.id, node.registration.cell)
+        if cells[0] is not MISSING:
+            # Created already: the plan uses it as a constant.
+            return self.compiler.const(cells[0], "s")
         value = self.var()
         cell = self.compiler.cell(node)
         self.emit(indent, f"{value} = {cell}[0]")
@@ -175,6 +177,10 @@ class _Function:
             self.awaits = True
         else:
             self.fail(indent + 1, self.async_message(node, path))
+        if self.forget is not None:
+            # The plan drops itself from its table, to be compiled again next time with
+            # the singleton as a constant. This runs once per singleton and plan.
+            self.emit(indent + 1, f"{self.forget}()")
         known[node.id] = value
         return value
 
@@ -237,7 +243,18 @@ class _Function:
                 f"{_ahead(path)}: the generator factory "
                 f"{registration.provider_name} finished without yielding an instance",
             )
-            self.emit(indent, f"{self.exits}.append({generator})")
+            if self.in_scope:
+                # A scope's exits: None, one generator (the common case), or a list.
+                exits = self.var("x")
+                self.emit(indent, f"{exits} = scope._exits")
+                self.emit(indent, f"if {exits} is None:")
+                self.emit(indent + 1, f"scope._exits = {generator}")
+                self.emit(indent, f"elif type({exits}) is list:")
+                self.emit(indent + 1, f"{exits}.append({generator})")
+                self.emit(indent, "else:")
+                self.emit(indent + 1, f"scope._exits = [{exits}, {generator}]")
+            else:
+                self.emit(indent, f"_exits.append({generator})")
         else:
             self.emit(indent, f"{value} = {call}")
         return value
@@ -259,6 +276,8 @@ class Compiler:
         self.pending = pending
         self.namespace: dict[str, Any] = {
             "_M": MISSING,
+            "_NOI": NO_INSTANCES,
+            "_thaw": thaw,
             "_E": ResolutionError,
             "_lock": lock,
             "_exits": exits,
@@ -334,11 +353,14 @@ class Compiler:
         self._compile(name, "\n".join(lines) + "\n")
         return name
 
-    def plan(self, key: object, *, is_async: bool, in_scope: bool) -> Plan:
+    def plan(
+        self, key: object, table: dict[object, Any], *, is_async: bool, in_scope: bool
+    ) -> Plan:
         """Compile the function that resolves `key` in one of the four calling modes."""
         target = self.graph.target(key)
         if target is None:
             return self._missing(key, is_async=is_async, in_scope=in_scope)
+        forget = self.const(functools.partial(table.pop, key, None), "forget")
         name = f"_plan{next(self._count)}"
         argument = "scope" if in_scope else "container"
         prefix = "async def" if is_async else "def"
@@ -349,21 +371,39 @@ class Compiler:
             and any(node.lifetime is Lifetime.SCOPED for node in nodes)
         )
         general = _Function(self, is_async=is_async, in_scope=in_scope, fast=False)
+        general.forget = forget
         general_value = general.target(target, 0, {}, ())
         body = [*general.lines, f"return {general_value}"]
         if general.uses_cache:
-            body = ["cache = scope._cache", *body]
+            body = [
+                "cache = scope._cache",
+                "if cache is _NOI:",
+                "    cache = scope._cache = {}",
+                "elif type(cache) is tuple:",
+                "    cache = scope._cache = _thaw(cache)",
+                *body,
+            ]
         if fast:
             quick = _Function(self, is_async=is_async, in_scope=in_scope, fast=True)
+            quick.forget = forget
             quick_value = quick.target(target, 0, {}, ())
+            ids = self.const(tuple(node_id for node_id, _ in quick.scoped), "ids")
+            values = "".join(f", {value}" for _, value in quick.scoped)
             stored = ", ".join(f"{node_id}: {value}" for node_id, value in quick.scoped)
             body = [
                 "cache = scope._cache",
                 "if cache:",
+                "    if type(cache) is tuple:",
+                "        cache = scope._cache = _thaw(cache)",
                 *("    " + line for line in general.lines),
                 f"    return {general_value}",
                 *quick.lines,
-                f"scope._cache = {{{stored}}}",
+                # A fresh scope keeps its instances as one tuple (ids first), far cheaper
+                # to build than a dict; the general path above turns it into a dict.
+                "if cache is _NOI:",
+                f"    scope._cache = ({ids}{values})",
+                "else:  # a provider that re-entered the scope owns the (empty) dict by now",
+                f"    cache.update({{{stored}}})",
                 f"return {quick_value}",
             ]
         lines = [f"{prefix} {name}({argument}):"]
@@ -413,6 +453,11 @@ class Compiler:
             return lookup(scope)
 
         return alookup if is_async else lookup
+
+
+def thaw(snapshot: tuple[Any, ...]) -> dict[int, object]:
+    """The instance dict of a scope whose fresh-scope plan stored a tuple (ids, *values)."""
+    return dict(zip(snapshot[0], snapshot[1:], strict=True))
 
 
 def _subgraph(target: Target) -> list[Node]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import inspect
 import threading
 from contextvars import ContextVar
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol, get_origin, overload
 
 from ._cleanup import close_async, close_sync
@@ -15,10 +14,10 @@ from ._init import run_init_function, validate_init_functions
 from ._keys import describe, is_key
 from ._lifetime import Lifetime
 from ._override import Override, OverrideLayer
-from ._planset import PlanSet
+from ._planset import PlanSet, missing_plan
 from ._providers import Kind, provider_kind
-from ._registration import MISSING, Registration
-from ._scope import Scope
+from ._registration import MISSING, NO_INSTANCES, Registration
+from ._scope import NO_CONTEXT, Scope, SyncScope
 from ._validation import validate
 
 if TYPE_CHECKING:
@@ -27,7 +26,8 @@ if TYPE_CHECKING:
 
     from ._compiler import Plan
 
-_NO_CONTEXT: Mapping[object, object] = MappingProxyType({})
+
+_new_scope = object.__new__
 
 
 class _Unbuilt(dict[object, "Plan"]):
@@ -195,9 +195,11 @@ class Container:
             return planset
 
     def validate(self) -> None:
-        """Check the whole graph now; raise `ValidationError` listing every problem."""
-        with self._lock:
-            self._checked(self._graph(self._registrations))
+        """Check the whole graph now; raise `ValidationError` listing every problem.
+
+        A valid graph is kept, so the first resolution does not build it again.
+        """
+        self._build()
 
     async def init(self) -> None:
         """Validate the graph, then run the init functions in registration order."""
@@ -224,8 +226,12 @@ class Container:
         if self._overrides_active:
             layer = self._overrides.get()
             if layer is not None:
-                return layer.planset.root_sync[key](self)
-        return self._root_sync[key](self)
+                return _plan(layer.planset.root_sync, key)(self)
+        try:
+            plan = self._root_sync[key]
+        except KeyError:
+            plan = missing_plan(self._root_sync, key)
+        return plan(self)
 
     @overload
     def __getitem__[T](self, key: type[T] | Callable[..., T]) -> T: ...
@@ -243,8 +249,8 @@ class Container:
         if self._overrides_active:
             layer = self._overrides.get()
             if layer is not None:
-                return layer.planset.root_async[key](self)  # type: ignore[no-any-return]
-        return self._root_async[key](self)  # type: ignore[no-any-return]
+                return _plan(layer.planset.root_async, key)(self)  # type: ignore[no-any-return]
+        return _plan(self._root_async, key)(self)  # type: ignore[no-any-return]
 
     def resolve_all[T](self, key: type[T] | Callable[..., T]) -> list[T]:
         """Every registration of `key`, in registration order (as `Sequence[key]` injects)."""
@@ -266,11 +272,7 @@ class Container:
         if planset is None or self._overrides_active:
             planset = self._current()
         return Scope(
-            self,
-            planset.scope_sync,
-            planset.scope_async,
-            dict(context) if context else _NO_CONTEXT,
-            is_sync=False,
+            self, planset.scope_sync, planset.scope_async, dict(context) if context else NO_CONTEXT
         )
 
     def sync_scope(self, context: Mapping[object, object] | None = None) -> Scope:
@@ -278,13 +280,15 @@ class Container:
         planset = self._planset
         if planset is None or self._overrides_active:
             planset = self._current()
-        return Scope(
-            self,
-            planset.scope_sync,
-            planset.scope_async,
-            dict(context) if context else _NO_CONTEXT,
-            is_sync=True,
-        )
+        # Built without __init__: opening a scope is on every request's path.
+        scope = _new_scope(SyncScope)
+        scope._container = self  # noqa: SLF001 - see above
+        scope._sync = planset.scope_sync  # noqa: SLF001 - same
+        scope._async = planset.sync_only  # noqa: SLF001 - same
+        scope._context = dict(context) if context else NO_CONTEXT  # noqa: SLF001 - same
+        scope._cache = NO_INSTANCES  # noqa: SLF001 - same
+        scope._exits = None  # noqa: SLF001 - same
+        return scope
 
     # Testing ------------------------------------------------------------------------
 
@@ -365,7 +369,16 @@ class Container:
     def _forget_singletons(self) -> None:
         with self._lock:
             for registration in self._registrations:
-                registration.cell[0] = MISSING
+                if registration.kind is not Kind.INSTANCE:
+                    registration.cell[0] = MISSING
+            self._reset_tables()  # plans hold created singletons as constants
+
+
+def _plan(table: dict[object, Plan], key: object) -> Plan:
+    try:
+        return table[key]
+    except KeyError:
+        return missing_plan(table, key)
 
 
 def _fresh_cells(graph: Graph, replaced: set[int]) -> dict[int, list[object]]:

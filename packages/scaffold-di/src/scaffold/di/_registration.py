@@ -25,6 +25,9 @@ class _Missing:
 
 
 MISSING = _Missing()
+# The instance cache of every fresh scope, never written to: a plan that finds it there
+# replaces it with a dict of its own.
+NO_INSTANCES: dict[int, object] = {}
 _ids = itertools.count(1)
 
 

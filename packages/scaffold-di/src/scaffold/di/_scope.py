@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from types import GeneratorType, MappingProxyType
 from typing import TYPE_CHECKING, Any, Self, overload
 
-from ._cleanup import close_async, close_sync
+from ._cleanup import DONE as _DONE
+from ._cleanup import close_async, close_sync, yielded_twice
 from ._errors import ResolutionError
-from ._planset import Refusing
+from ._planset import SYNC_ONLY, Refusing, missing_plan
+from ._registration import NO_INSTANCES
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
     from types import TracebackType
 
-    from ._compiler import Plan
     from ._container import Container
 
 _CLOSED = Refusing("this scope is closed; resolve inside the `with`/`async with` block")
-_SYNC_ONLY = Refusing(
-    "this scope was opened with sync_scope(), which resolves sync providers only; "
-    "open it with `async with container.scope()` to use aresolve()"
-)
+NO_CONTEXT: Mapping[object, object] = MappingProxyType({})
 
 
 class Scope:
@@ -32,6 +31,7 @@ class Scope:
     context values of the scopes around them.
     """
 
+    # Opening a scope is on every request's path: a few slots, no allocation.
     __slots__ = (
         "_async",
         "_busy",
@@ -39,7 +39,6 @@ class Scope:
         "_container",
         "_context",
         "_exits",
-        "_is_sync",
         "_sync",
         "_waiters",
     )
@@ -47,19 +46,16 @@ class Scope:
     def __init__(
         self,
         container: Container,
-        sync_plans: dict[object, Plan],
-        async_plans: dict[object, Plan],
+        sync_plans: dict[object, Any],
+        async_plans: dict[object, Any],
         context: Mapping[object, object],
-        *,
-        is_sync: bool,
     ) -> None:
         self._container = container
         self._sync = sync_plans
-        self._async = _SYNC_ONLY if is_sync else async_plans
+        self._async = async_plans  # a Refusing table for a sync_scope()
         self._context = context
-        self._cache: dict[int, object] = {}
-        self._exits: list[Any] = []
-        self._is_sync = is_sync
+        self._cache = NO_INSTANCES
+        self._exits: list[Any] | Any = None  # None, one generator, or a list of them
         self._busy: object = None
         self._waiters: deque[asyncio.Future[None]] | None = None
 
@@ -74,14 +70,18 @@ class Scope:
     def resolve(self, key: object) -> Any: ...  # noqa: ANN401 - e.g. Annotated[str, "dsn"]: no static type
     def resolve(self, key: object) -> object:
         """Resolve `key` synchronously (an async provider on the way is an error)."""
-        return self._sync[key](self)
+        try:
+            plan = self._sync[key]
+        except KeyError:
+            plan = missing_plan(self._sync, key)
+        return plan(self)
 
     @overload
     def __getitem__[T](self, key: type[T] | Callable[..., T]) -> T: ...
     @overload
     def __getitem__(self, key: object) -> Any: ...  # noqa: ANN401 - as resolve()
     def __getitem__(self, key: object) -> object:
-        return self._sync[key](self)
+        return self.resolve(key)
 
     @overload
     def aresolve[T](self, key: type[T] | Callable[..., T]) -> Awaitable[T]: ...
@@ -89,7 +89,11 @@ class Scope:
     def aresolve(self, key: object) -> Awaitable[Any]: ...
     def aresolve(self, key: object) -> Awaitable[Any]:
         """Resolve `key`, awaiting async providers; use as `await scope.aresolve(key)`."""
-        return self._async[key](self)  # type: ignore[no-any-return]
+        try:
+            plan = self._async[key]
+        except KeyError:
+            plan = missing_plan(self._async, key)
+        return plan(self)  # type: ignore[no-any-return]
 
     def resolve_all[T](self, key: type[T] | Callable[..., T]) -> list[T]:
         """Every registration of `key`, in registration order (as `Sequence[key]` injects)."""
@@ -97,25 +101,30 @@ class Scope:
 
     def scope(self, context: Mapping[object, object] | None = None) -> Scope:
         """A nested scope for `async with`, with its own scoped instances."""
-        return self._child(context, is_sync=False)
+        if self._sync is _CLOSED:
+            raise ResolutionError("cannot open a scope inside a closed scope")
+        plans = self._async
+        if isinstance(plans, Refusing):
+            plans = plans.plans or plans
+        return Scope(self._container, self._sync, plans, self._inherit(context))
 
     def sync_scope(self, context: Mapping[object, object] | None = None) -> Scope:
         """A nested scope for `with` in synchronous code."""
-        return self._child(context, is_sync=True)
-
-    def _child(self, context: Mapping[object, object] | None, *, is_sync: bool) -> Scope:
         if self._sync is _CLOSED:
             raise ResolutionError("cannot open a scope inside a closed scope")
-        inherited = {**self._context, **context} if context else self._context
-        return Scope(self._container, self._sync, self._async, inherited, is_sync=is_sync)
+        plans = self._async
+        if type(plans) is not Refusing:
+            plans = plans[SYNC_ONLY]
+        return SyncScope(self._container, self._sync, plans, self._inherit(context))
+
+    def _inherit(self, context: Mapping[object, object] | None) -> Mapping[object, object]:
+        return {**self._context, **context} if context else self._context
 
     def __enter__(self) -> Self:
-        if not self._is_sync:
-            raise ResolutionError(
-                "container.scope() is an async scope: use `async with container.scope()`, "
-                "or `with container.sync_scope()` in synchronous code"
-            )
-        return self
+        raise ResolutionError(
+            "container.scope() is an async scope: use `async with container.scope()`, "
+            "or `with container.sync_scope()` in synchronous code"
+        )
 
     def __exit__(
         self,
@@ -124,8 +133,18 @@ class Scope:
         traceback: TracebackType | None,
     ) -> None:
         self._sync = self._async = _CLOSED
-        if self._exits:
-            close_sync(self._exits, exc)
+        exits = self._exits
+        if exits is None:
+            return
+        # The common case inline: one generator factory finishing cleanly. (Closing
+        # twice is harmless: a finished generator just returns the default again.)
+        if type(exits) is GeneratorType and exc is None:
+            if next(exits, _DONE) is _DONE:
+                return
+            exits.close()
+            raise yielded_twice(exits)
+        self._exits = None
+        close_sync(exits if type(exits) is list else [exits], exc)
 
     async def __aenter__(self) -> Self:
         return self
@@ -137,8 +156,10 @@ class Scope:
         traceback: TracebackType | None,
     ) -> None:
         self._sync = self._async = _CLOSED
-        if self._exits:
-            await close_async(self._exits, exc)
+        exits = self._exits
+        if exits is not None:
+            self._exits = None
+            await close_async(exits if type(exits) is list else [exits], exc)
 
     def close(self, error: BaseException | None = None) -> None:
         """Close the scope from synchronous code (what leaving `with` does)."""
@@ -188,3 +209,12 @@ class Scope:
                 turn.set_result(None)
                 return
         self._busy = None
+
+
+class SyncScope(Scope):
+    """The scope `sync_scope()` returns: entered with `with`, resolving sync providers only."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> Self:
+        return self
