@@ -157,12 +157,26 @@ class TestInjection:
         app = CliApp("demo", container=container)
 
         @app.command()
-        def noop() -> None:
+        def greet(greeter: Greeter) -> None:
             pass
 
-        run(app, "noop")
-        run(app, "noop")
+        run(app, "greet")
+        run(app, "greet")
         assert calls == ["init"]
+
+    def test_a_command_needing_nothing_from_the_container_never_builds_it(self) -> None:
+        """Commands that ask only for the run's own objects do not build the application."""
+
+        def factory() -> Container:
+            raise AssertionError("built")
+
+        app = CliApp("demo", container=factory)
+
+        @app.command()
+        def plain(ctx: click.Context) -> None:
+            click.echo(ctx.command_path)
+
+        assert run(app, "plain") == (0, "demo plain\n")
 
     def test_test_overrides_reach_the_command(self) -> None:
         """`container.override` replaces a service for the commands run inside it."""

@@ -125,6 +125,34 @@ class TestMounts:
         assert "Say hello from a plugin." in invoke("--help", command=command)[1]
         assert invoke("hello", command=command) == (0, "hello from plugin\n")
 
+    def test_plugin_commands_get_the_project_container(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An injected plugin command run in a project gets services from its container."""
+        (tmp_path / "pyproject.toml").write_text(
+            '[tool.scaffold]\ncontainer = "shop_boot:bootstrap"\n'
+        )
+        (tmp_path / "shop_boot.py").write_text(
+            "from scaffold.di import Container\n\n"
+            "class Shop:\n    name = 'corner shop'\n\n"
+            "def bootstrap():\n    c = Container()\n    c.add_singleton(Shop)\n    return c\n"
+        )
+        (tmp_path / "shop_plugin.py").write_text(
+            "import click\nfrom scaffold.cli import command\nfrom shop_boot import Shop\n\n"
+            "@command()\ndef shop(s: Shop):\n    click.echo(s.name)\n"
+        )
+        info = tmp_path / "shop_plugin-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: shop-plugin\nVersion: 1.0\n")
+        (info / "entry_points.txt").write_text("[scaffold.commands]\nshop = shop_plugin:shop\n")
+        monkeypatch.syspath_prepend(str(tmp_path))
+        monkeypatch.chdir(tmp_path)
+        assert invoke("shop", command=scaffold_command()) == (0, "corner shop\n")
+        (tmp_path / "pyproject.toml").write_text("[tool.scaffold]\n")
+        code, output = invoke("shop", command=scaffold_command())
+        assert code == ExitCode.CONFIG
+        assert "`container`" in output
+
     def test_mail_preview_is_mounted(self, tmp_path: Path) -> None:
         """`scaffold mail preview` renders a mail template through scaffold-mail."""
         (tmp_path / "welcome.txt").write_text("Welcome, {{ name }}!\n")

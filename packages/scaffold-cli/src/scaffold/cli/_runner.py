@@ -52,15 +52,21 @@ def _from_run_context(
     return {name: run_context[kind] for name, kind in types.items()}
 
 
+def _needs_container(types: Mapping[str, Any], run_context: Mapping[object, object]) -> bool:
+    # A command that asks for nothing from the container never builds the application.
+    return any(kind not in run_context for kind in types.values())
+
+
 async def _run_async(ctx: click.Context, plan: CommandPlan, arguments: Mapping[str, Any]) -> object:
     types = plan.dependency_types()
     source = find_source(ctx)
-    if source is None:
-        result = _call(plan, _from_run_context(ctx, types, _run_context(ctx)), arguments)
+    run_context = _run_context(ctx)
+    if source is None or not _needs_container(types, run_context):
+        result = _call(plan, _from_run_context(ctx, types, run_context), arguments)
         return await result if asyncio.iscoroutine(result) else result
     container, owned = await source.open()
     try:
-        async with container.scope(context=_run_context(ctx)) as scope:
+        async with container.scope(context=run_context) as scope:
             dependencies = {name: await scope.aresolve(kind) for name, kind in types.items()}
             result = _call(plan, dependencies, arguments)
             if asyncio.iscoroutine(result):
@@ -76,12 +82,13 @@ def _run_sync(ctx: click.Context, plan: CommandPlan, arguments: Mapping[str, Any
     # outside any event loop, so a sync command may start one itself (asyncio.run).
     types = plan.dependency_types()
     source = find_source(ctx)
-    if source is None:
-        return _call(plan, _from_run_context(ctx, types, _run_context(ctx)), arguments)
+    run_context = _run_context(ctx)
+    if source is None or not _needs_container(types, run_context):
+        return _call(plan, _from_run_context(ctx, types, run_context), arguments)
     container: Container
     container, owned = asyncio.run(source.open())
     try:
-        with container.sync_scope(context=_run_context(ctx)) as scope:
+        with container.sync_scope(context=run_context) as scope:
             dependencies = {name: scope.resolve(kind) for name, kind in types.items()}
             return _call(plan, dependencies, arguments)
     finally:

@@ -6,11 +6,33 @@ from typing import TYPE_CHECKING
 
 import click
 
-from scaffold.cli import CliApp
+from scaffold.cli import CliApp, CommandError, ExitCode
+from scaffold.di import Container
 
 from ._mounts import BUILT_IN_MOUNTS, Mount, plugin_mounts
 from ._project import framework_version
 from ._project_commands import new, template, update
+from ._project_config import ProjectConfigError, find_project, load_object
+
+
+def project_container() -> Container:
+    """The current project's container, from `container` of [tool.scaffold].
+
+    Built only when a command asks for a service, so `scaffold new` and the mounted
+    commands run anywhere.
+    """
+    try:
+        factory = load_object(find_project().require("container"))
+    except ProjectConfigError as error:
+        raise CommandError(str(error), exit_code=ExitCode.CONFIG) from error
+    built = factory() if callable(factory) else factory
+    if not isinstance(built, Container):
+        raise CommandError(
+            f"`container` of [tool.scaffold] gave {type(built).__name__}, not a Container",
+            exit_code=ExitCode.CONFIG,
+        )
+    return built
+
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -24,6 +46,7 @@ class ScaffoldCommand(CliApp):
             "scaffold",
             help="Scaffold: generate a project, run it, migrate it, manage its tasks.",
             version=framework_version(),
+            container=project_container,
             commands=[new, update, template],
         )
         self.mounts = {mount.name: mount for mount in mounts if mount.name not in self.commands}

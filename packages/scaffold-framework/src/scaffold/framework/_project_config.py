@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 from typing import Final
 
-_KEYS: Final = ("container", "cli", "web", "worker", "database-url", "migrations")
+_KEYS: Final = ("container", "web", "worker", "database-url", "migrations")
 
 
 class ProjectConfigError(Exception):
