@@ -100,6 +100,16 @@ class TestNewProject:
         with pytest.raises(ProjectError, match=repr(name)):
             new_project(tmp_path / name, repository=repository)
 
+    @pytest.mark.parametrize("description", ['Says "hi".', "x" * 81, "two\nlines"])
+    def test_bad_descriptions_are_refused(
+        self, tmp_path: Path, repository: TemplateRepository, description: str
+    ) -> None:
+        """A description that would break the generated files is refused before anything."""
+        with pytest.raises(ProjectError, match="description"):
+            new_project(tmp_path / "shop", repository=repository, description=description)
+        assert not (tmp_path / "shop").exists()
+        assert repository.tags() == []
+
     def test_a_non_empty_folder_is_refused(
         self, tmp_path: Path, repository: TemplateRepository
     ) -> None:

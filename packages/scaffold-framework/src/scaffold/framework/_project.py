@@ -90,15 +90,17 @@ def new_project(
     package = package_name_for(name)
     if destination.exists() and any(destination.iterdir()):
         raise ProjectError(f"{destination} exists and is not empty; pick a new folder")
+    if description is not None and (
+        len(description) > _MAX_DESCRIPTION or {'"', "\\", "\n"} & set(description)
+    ):
+        raise ProjectError(
+            f"description {description!r} is not valid: keep it to one sentence of at most "
+            f'{_MAX_DESCRIPTION} characters, without " or \\'
+        )
     repository = repository or TemplateRepository()
     tag = _register(repository, template, template_version)
     data: dict[str, str] = {"project_name": name, "package_name": package}
     if description is not None:
-        if len(description) > _MAX_DESCRIPTION or {'"', "\\", "\n"} & set(description):
-            raise ProjectError(
-                f"description {description!r} is not valid: keep it to one sentence of at most "
-                f'{_MAX_DESCRIPTION} characters, without " or \\'
-            )
         data["description"] = description
     if python_version is not None:
         data["python_version"] = python_version

@@ -42,6 +42,12 @@ def new(  # click passes everything by name
             )
         except ProjectError as error:
             raise CommandError(str(error)) from error
+    if git and not (project / ".git").is_dir():
+        click.echo(
+            "Warning: git was not found, so the project is not a git repository; "
+            "`scaffold update` needs one (git init, then commit).",
+            err=True,
+        )
     click.echo(f"Created {project}. Next:")
     click.echo(f"  cd {path}")
     click.echo("  uv sync && uv run scaffold db upgrade && uv run pytest")
