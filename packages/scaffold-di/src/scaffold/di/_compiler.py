@@ -16,7 +16,15 @@ import linecache
 from typing import TYPE_CHECKING, Any
 
 from ._errors import ResolutionError
-from ._graph import AllTarget, ContextTarget, Node, NodeTarget, SpecialTarget, target_nodes
+from ._graph import (
+    AllTarget,
+    ConstantTarget,
+    ContextTarget,
+    Node,
+    NodeTarget,
+    SpecialTarget,
+    target_nodes,
+)
 from ._keys import describe
 from ._lifetime import Lifetime
 from ._providers import Kind
@@ -82,6 +90,8 @@ class _Function:
             return "[" + ", ".join(items) + "]"
         if isinstance(target, ContextTarget):
             return self.context(target.key, indent, known, path)
+        if isinstance(target, ConstantTarget):
+            return self.compiler.const(target.value, "t")
         if target.what == "container":
             return self.container
         if not self.in_scope:
@@ -129,6 +139,13 @@ class _Function:
         if node.id in known:
             return known[node.id]
         path = (*path, node.name)
+        if node.generic:
+            self.fail(
+                indent,
+                f"{_ahead(path)}: {node.name} is registered as a generic; ask for "
+                f"it with type arguments, e.g. {node.name}[...]",
+            )
+            return "None"
         if node in self.stack:
             self.fail(indent, f"{_ahead(path)}: dependency cycle")
             return "None"

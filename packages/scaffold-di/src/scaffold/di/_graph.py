@@ -5,16 +5,15 @@ from __future__ import annotations
 import difflib
 import inspect
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, get_origin
+from typing import TYPE_CHECKING, get_args, get_origin
 
 from ._keys import annotated_base, describe, optional_inner, sequence_item
 from ._lifetime import Lifetime
 from ._providers import Kind, Parameter, parameters
+from ._registration import Registration
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Iterable, Mapping
-
-    from ._registration import Registration
 
 
 @dataclass(eq=False, slots=True)
@@ -26,6 +25,7 @@ class Node:
     needs_scope: bool = False  # it (or a transient part of it) lives in a scope
     needs_await: bool = False  # an async provider is somewhere in its graph
     opaque: bool = False  # a 0.9 `lambda c:` provider or a Scope parameter: may re-enter
+    generic: bool = False  # `add_scoped(Repository, SqlRepository)`: a template, not a service
 
     @property
     def id(self) -> int:
@@ -68,7 +68,14 @@ class SpecialTarget:
     what: str  # "container" or "scope"
 
 
-type Target = NodeTarget | AllTarget | ContextTarget | SpecialTarget
+@dataclass(frozen=True, slots=True)
+class ConstantTarget:
+    """A value known when the graph is built: `type[T]` of a generic implementation."""
+
+    value: object
+
+
+type Target = NodeTarget | AllTarget | ContextTarget | SpecialTarget | ConstantTarget
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +85,7 @@ class Edge:
     parameter: Parameter
     keyword: bool
     target: Target | None
-    problem: str | None = None
+    problem: str | None = None  # what is wrong with the parameter itself ("has no ...")
     missing: object = None  # the key nothing is registered for
 
 
@@ -95,13 +102,17 @@ class Graph:
         self.by_key: dict[object, list[Node]] = {}
         self.context_keys = frozenset(context_keys)
         self.special = dict(special)
+        self._scope_memo: dict[int, bool] = {}
+        self._await_memo: dict[int, bool] = {}
+        self._marked = False
+        self._connected: set[int] = set()
         for registration in registrations:
             node = Node(registration)
             self.nodes.append(node)
             self.by_key.setdefault(registration.key, []).append(node)
-        names = self._names()
-        for node in self.nodes:
-            self._connect(node, names)
+        self._names_found = self._names()
+        for node in self.nodes:  # grows while it runs when open generics get closed
+            self._connect(node, self._names_found)
         self._mark()
 
     def _names(self) -> dict[str, object]:
@@ -119,11 +130,22 @@ class Graph:
         return names
 
     def _connect(self, node: Node, names: Mapping[str, object]) -> None:
+        if node.id in self._connected:
+            return
+        self._connected.add(node.id)
         registration = node.registration
         if registration.kind in {Kind.CONTAINER_CALL, Kind.ASYNC_CONTAINER_CALL}:
             node.opaque = True
             return
         if registration.provider is None:
+            return
+        if (
+            isinstance(registration.provider, type)
+            and bool(getattr(registration.provider, "__parameters__", ()))
+            and get_origin(registration.key) is None
+        ):
+            # Open generic: each parametrisation asked for becomes a node of its own.
+            node.generic = True
             return
         keyword = False
         for parameter in parameters(registration.provider, names):
@@ -137,8 +159,9 @@ class Graph:
                     parameter,
                     keyword=True,
                     target=None,
-                    problem=f"positional-only parameter '{parameter.name}' comes after a "
-                    "parameter left to its default, so it cannot be passed",
+                    problem="is positional-only and comes after a parameter left to its "
+                    "default, so it cannot be passed; register the earlier parameter's type "
+                    "or make this one keyword-capable",
                 )
             node.edges.append(edge)
             if edge.target == SpecialTarget("scope"):
@@ -146,9 +169,7 @@ class Graph:
 
     def _edge(self, parameter: Parameter, *, keyword: bool) -> Edge | None:
         if parameter.error is not None:
-            return Edge(
-                parameter, keyword, None, problem=f"parameter '{parameter.name}': {parameter.error}"
-            )
+            return Edge(parameter, keyword, None, problem=parameter.error)
         if parameter.annotation is inspect.Parameter.empty:
             if parameter.has_default:
                 return None
@@ -156,8 +177,8 @@ class Graph:
                 parameter,
                 keyword,
                 None,
-                problem=f"parameter '{parameter.name}' has no type annotation, so there is "
-                "nothing to look up; annotate it or give it a default",
+                problem="has no type annotation, so there is nothing to look up; annotate it "
+                "or give it a default",
             )
         target = self.target(parameter.annotation)
         if target is None:
@@ -188,15 +209,49 @@ class Graph:
         if many is not None:
             collection, item = many
             return AllTarget(item, tuple(self.by_key.get(item, ())), collection)
-        return None
+        if get_origin(annotation) is type and isinstance(get_args(annotation)[0], type):
+            # `model: type[T]` in SqlRepository[T], closed as SqlRepository[User]: User.
+            return ConstantTarget(get_args(annotation)[0])
+        closed = self._close_generic(annotation)
+        return None if closed is None else NodeTarget(closed)
+
+    def _close_generic(self, annotation: object) -> Node | None:
+        """`Repository[User]` from an open registration `add_scoped(Repository, SqlRepository)`:
+        the implementation parametrised the same way, `SqlRepository[User]`."""
+        origin = get_origin(annotation)
+        nodes = self.by_key.get(origin) if isinstance(origin, type) else None
+        if not nodes:
+            return None
+        open_registration = nodes[-1].registration
+        provider = open_registration.provider
+        if not isinstance(provider, type) or not getattr(provider, "__parameters__", ()):
+            return None
+        arguments = get_args(annotation)
+        registration = open_registration.closed.get(arguments)
+        if registration is None:
+            try:
+                implementation = provider[arguments]  # type: ignore[index]
+            except TypeError:
+                return None
+            registration = Registration(
+                annotation, open_registration.lifetime, Kind.CALL, implementation
+            )
+            open_registration.closed[arguments] = registration
+        node = Node(registration)
+        self.nodes.append(node)
+        self.by_key[annotation] = [node]
+        self._connect(node, self._names_found)
+        if self._marked:
+            node.needs_scope = self._needs_scope(node, self._scope_memo)
+            node.needs_await = self._needs_await(node, self._await_memo)
+        return node
 
     def _mark(self) -> None:
         """Work out `needs_scope` and `needs_await` for every node (cycles are tolerated)."""
-        scope_memo: dict[int, bool] = {}
-        await_memo: dict[int, bool] = {}
         for node in self.nodes:
-            node.needs_scope = self._needs_scope(node, scope_memo)
-            node.needs_await = self._needs_await(node, await_memo)
+            node.needs_scope = self._needs_scope(node, self._scope_memo)
+            node.needs_await = self._needs_await(node, self._await_memo)
+        self._marked = True
 
     def _needs_scope(self, node: Node, memo: dict[int, bool]) -> bool:
         if node.id in memo:
@@ -240,10 +295,9 @@ class Graph:
                     and issubclass(implementation, missing)
                 ):
                     hints.append(
-                        f"{describe(key)} is registered and is a {describe(missing)}: "
-                        f"register it for {describe(missing)}, e.g. "
-                        f"add_{nodes[-1].lifetime.value}({describe(missing)}, "
-                        f"{describe(implementation)})"
+                        f"did you mean add_{nodes[-1].lifetime.value}({describe(missing)}, "
+                        f"{describe(implementation)})? {describe(implementation)} is "
+                        f"registered, but not for {describe(missing)}"
                     )
                     break
         if not hints:

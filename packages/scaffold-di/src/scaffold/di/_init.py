@@ -43,11 +43,13 @@ def validate_init_functions(
 
 def _problem(graph: Graph, parameter: Parameter) -> str | None:  # noqa: PLR0911 - one per check
     if parameter.error is not None:
-        return f"parameter '{parameter.name}': {parameter.error}"
+        return f"parameter '{parameter.name}' {parameter.error}"
     if parameter.annotation is inspect.Parameter.empty:
         if parameter.has_default:
             return None
-        return f"parameter '{parameter.name}' has no type annotation"
+        return (
+            f"parameter '{parameter.name}' has no type annotation, so there is nothing to look up"
+        )
     target = graph.target(parameter.annotation)
     if target is None:
         if parameter.has_default:

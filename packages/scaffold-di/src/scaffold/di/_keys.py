@@ -39,7 +39,7 @@ def describe(key: object) -> str:
         return key
     name = getattr(key, "__qualname__", None) or getattr(key, "__name__", None)
     if isinstance(name, str):
-        return name.replace(".<locals>.", ".").rsplit("<locals>.", 1)[-1]
+        return name.rsplit("<locals>.", 1)[-1]  # a class local to a function: its own name
     return repr(key)
 
 

@@ -197,15 +197,22 @@ def _evaluate(
         except NameError:
             continue
         except Exception as error:  # noqa: BLE001 - any failure is reported as a validation problem
-            return annotation, f"its annotation {annotation!r} cannot be evaluated: {error}"
+            return (
+                annotation,
+                f"has the annotation {annotation!r}, which fails to evaluate: {error}",
+            )
     # Neither the module nor the registrations know the name: nothing can be registered
     # for it, which validation reports like any missing registration.
     return Unresolved(annotation), None
 
 
 def _eval(annotation: str, module_globals: dict[str, Any], names: Mapping[str, Any]) -> object:
-    # The same evaluation typing.get_type_hints performs for string annotations.
-    return eval(annotation, module_globals, dict(names))  # noqa: S307 - annotations are code by definition
+    # The same evaluation typing.get_type_hints performs for string annotations; a quoted
+    # annotation under `from __future__ import annotations` is a string twice over.
+    value: object = annotation
+    while isinstance(value, str):
+        value = eval(value, module_globals, dict(names))  # noqa: S307 - annotations are code
+    return value
 
 
 def _substitute(annotation: object, substitutions: dict[object, object]) -> object:

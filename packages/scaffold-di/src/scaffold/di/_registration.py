@@ -55,6 +55,9 @@ class Registration:
     instance: object = None
     id: int = field(default_factory=lambda: next(_ids))
     cell: list[object] = field(default_factory=_new_cell)
+    # For an open generic registration (`add_scoped(Repository, SqlRepository)`): the
+    # registration made for each set of type arguments asked for, kept across rebuilds.
+    closed: dict[tuple[object, ...], Registration] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

@@ -66,7 +66,20 @@ class _Walk:
         parameter = edge.parameter.name
         owner = node.registration.provider_name
         if edge.problem is not None:
-            self.problems.append(Problem(path, f"{edge.problem} (in {owner})"))
+            self.problems.append(
+                Problem(path, f"parameter '{parameter}' of {owner} {edge.problem}")
+            )
+            return
+        generic = [child for child in target_nodes(edge.target) if child.generic]
+        if generic:
+            name = generic[0].name
+            self.problems.append(
+                Problem(
+                    (*path, name),
+                    f"{name} is registered as a generic, so parameter '{parameter}' of {owner} "
+                    f"must say which one, e.g. {name}[...]",
+                )
+            )
             return
         if edge.target is None:
             hint = self.graph.suggestions(edge.missing)
