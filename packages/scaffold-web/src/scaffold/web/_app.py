@@ -31,9 +31,13 @@ from ._security_headers import SecurityHeadersApplier
 from ._sessions import ScaffoldSessionInterface
 from ._settings import WebSettings
 from ._websocket_errors import close_for_malformed_input, malformed_input
+from ._wrappers import ScaffoldRequest, ScaffoldWebsocket
 
 if TYPE_CHECKING:
-    from quart.typing import ResponseTypes
+    from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, ASGISendEvent, Scope
+    from quart.ctx import RequestContext, WebsocketContext
+    from quart.typing import ResponseReturnValue, ResponseTypes
+    from quart.wrappers import Request, Websocket
 
     from scaffold.di import Container
 
@@ -59,6 +63,9 @@ class WebApp(Quart):
             graph validation) rather than ``container.validate()`` alone.
         close_container: at shutdown run ``await container.aclose()``.
     """
+
+    request_class = ScaffoldRequest
+    websocket_class = ScaffoldWebsocket
 
     def __init__(
         self,
@@ -113,12 +120,7 @@ class WebApp(Quart):
 
         self._security_headers = SecurityHeadersApplier(self.settings.security_headers)
         self._origins = OriginChecker(self.settings.allowed_origins)
-        if self.settings.csrf:
-            self.before_request(self._check_csrf)
-        self.after_request(self._add_security_headers)
         self.before_websocket(self._origins.check)
-        self.teardown_request(self._scopes.close)
-        self.teardown_websocket(self._scopes.close)
         self.before_serving(self._start_container)
         self.after_serving(self._stop_container)
 
@@ -173,6 +175,10 @@ class WebApp(Quart):
             subdomain=cls.subdomain,
             root_path=self.root_path,
         )
+        # A blueprint starts with Flask's synchronous default context processor, which Quart
+        # would run in a thread on every render; the app's own (async) one already adds
+        # g, request and session.
+        blueprint.template_context_processors[None] = []
         routes = 0
         for attribute, function in _marked_functions(cls):
             bound = self._bind(cls, function)
@@ -235,9 +241,64 @@ class WebApp(Quart):
 
         return sync_view
 
-    async def _check_csrf(self) -> None:
-        if request.method in SAFE_METHODS:
+    # The CSRF check, the security headers and closing the DI scope run for every request,
+    # so they are built into the request cycle rather than registered as hooks, which cost
+    # a few microseconds each on a page that takes a couple of hundred.
+
+    async def asgi_app(
+        self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
+        if scope["type"] != "http":
+            await super().asgi_app(scope, receive, send)
             return
+        https = scope.get("scheme") == "https"
+        add_security_headers = self._security_headers.add_to
+
+        async def send_with_security_headers(message: ASGISendEvent) -> None:
+            if message["type"] == "http.response.start":
+                add_security_headers(message, https=https)  # type: ignore[arg-type]
+            await send(message)
+
+        await super().asgi_app(scope, receive, send_with_security_headers)
+
+    async def handle_request(self, request: Request) -> ResponseTypes:
+        token = self._scopes.start()
+        try:
+            return await super().handle_request(request)
+        finally:
+            self._scopes.finish(token)
+
+    async def handle_websocket(self, websocket: Websocket) -> ResponseTypes | None:
+        token = self._scopes.start()
+        try:
+            return await super().handle_websocket(websocket)
+        finally:
+            self._scopes.finish(token)
+
+    async def preprocess_request(
+        self, request_context: RequestContext | None = None
+    ) -> ResponseReturnValue | None:
+        if self.settings.csrf and request.method not in SAFE_METHODS:
+            await self._check_csrf()
+        return await super().preprocess_request(request_context)
+
+    async def do_teardown_request(
+        self, exc: BaseException | None, request_context: RequestContext | None = None
+    ) -> None:
+        try:
+            await self._scopes.close(exc)
+        finally:
+            await super().do_teardown_request(exc, request_context)
+
+    async def do_teardown_websocket(
+        self, exc: BaseException | None, websocket_context: WebsocketContext | None = None
+    ) -> None:
+        try:
+            await self._scopes.close(exc)
+        finally:
+            await super().do_teardown_websocket(exc, websocket_context)
+
+    async def _check_csrf(self) -> None:
         endpoint = request.endpoint
         view = self.view_functions.get(endpoint) if endpoint is not None else None
         if view is None or is_csrf_exempt(view):
@@ -246,10 +307,6 @@ class WebApp(Quart):
         if token is None and request.mimetype in _FORM_MIMETYPES:
             token = (await request.form).get(FORM_FIELD)
         validate_csrf_token(session, token)
-
-    async def _add_security_headers(self, response: ResponseTypes) -> ResponseTypes:
-        self._security_headers.apply(response, https=request.scheme == "https")
-        return response
 
     async def _serve_asset(self, filename: str) -> ResponseTypes:
         assert self.assets is not None  # noqa: S101 - the route exists only with assets
@@ -285,7 +342,7 @@ async def _health() -> tuple[str, int, dict[str, str]]:
 
 def _marked_functions(cls: type) -> list[tuple[str, Callable[..., Any]]]:
     """The methods of `cls` (inherited ones included) that carry a Scaffold mark."""
-    found = []
+    found: list[tuple[str, Callable[..., Any]]] = []
     for attribute in dir(cls):
         value = inspect.getattr_static(cls, attribute)
         if not inspect.isfunction(value):
@@ -299,5 +356,9 @@ def _marked_functions(cls: type) -> list[tuple[str, Callable[..., Any]]]:
 
 
 def _register_in_container(container: Container, cls: type[BaseController]) -> None:
-    """Controllers live in the connection's scope; validation then checks their needs."""
-    container.add_scoped(cls)
+    """Controllers live in the connection's scope; validation then checks their needs.
+
+    A controller the application registered itself (with a factory, say) is kept as is.
+    """
+    if cls not in container:
+        container.add_scoped(cls)

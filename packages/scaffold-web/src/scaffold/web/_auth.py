@@ -28,10 +28,10 @@ class AuthSettings:
 
 def auth_settings() -> AuthSettings:
     settings = current_app.extensions.get(_AUTH_EXTENSION)
-    if settings is None:
+    if not isinstance(settings, AuthSettings):
         settings = AuthSettings("user_id")
         current_app.extensions[_AUTH_EXTENSION] = settings
-    return settings  # type: ignore[no-any-return]
+    return settings
 
 
 def install_auth(extensions: dict[str, Any], settings: AuthSettings) -> None:
@@ -62,7 +62,7 @@ async def current_user() -> object | None:
     Without a user loader this is the user id itself. A user id whose user the loader no
     longer finds (a deleted account) counts as signed out.
     """
-    cached = g.get("scaffold_current_user", _NOT_LOADED)
+    cached: object | None = g.get("scaffold_current_user", _NOT_LOADED)
     if cached is not _NOT_LOADED:
         return cached
     user_id = current_user_id()

@@ -103,7 +103,7 @@ def controller[C: type[BaseController]](
         )
 
     def decorate(cls: C) -> C:
-        if not (isinstance(cls, type) and issubclass(cls, BaseController)):
+        if not issubclass(cls, BaseController):
             raise TypeError(f"@controller decorates BaseController subclasses, not {cls!r}")
         cls.name = name
         cls.url_prefix = url_prefix

@@ -50,8 +50,8 @@ class PasswordHasher:
 
     def hash(self, password: str) -> str:
         """A salted hash of `password`, to store instead of the password."""
-        if not isinstance(password, str) or not password:
-            raise ValueError("the password to hash must be a non-empty string")
+        if not password:
+            raise ValueError("the password to hash must not be empty")
         return self._hasher.hash(password)
 
     def verify(self, stored_hash: str, password: str) -> VerifyResult:

@@ -3,37 +3,19 @@
 The scope opens lazily, when the first controller of the connection is needed, and its
 cleanups run at teardown: after the response, when the socket closes, and also when the
 client goes away mid-request and the handler is cancelled.
+
+The connection's scope lives in a context variable that `WebApp` resets around each
+request and websocket: everything that runs for the connection (hooks, the view, error
+handlers, teardown, tasks the view starts) runs in that context.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from contextvars import ContextVar, Token
 
-from quart import has_request_context, has_websocket_context, request, websocket
+from scaffold.di import Container, Scope
 
-if TYPE_CHECKING:
-    from contextlib import AbstractAsyncContextManager
-
-    from scaffold.di import Container, Scope
-
-_STATE_ATTRIBUTE = "scaffold_scope_state"
-
-
-class _ScopeState:
-    __slots__ = ("context_manager", "instances", "scope")
-
-    def __init__(self, context_manager: AbstractAsyncContextManager[Scope], scope: Scope) -> None:
-        self.context_manager = context_manager
-        self.scope = scope
-        self.instances: dict[type[Any], Any] = {}
-
-
-def _connection() -> object:
-    if has_request_context():
-        return request._get_current_object()  # type: ignore[attr-defined]  # noqa: SLF001 - LocalProxy's documented accessor
-    if has_websocket_context():
-        return websocket._get_current_object()  # type: ignore[attr-defined]  # noqa: SLF001 - LocalProxy's documented accessor
-    raise RuntimeError("controllers are resolved inside an HTTP request or a websocket only")
+_current: ContextVar[Scope | None] = ContextVar("scaffold.web.scope", default=None)
 
 
 class ConnectionScopes:
@@ -42,29 +24,27 @@ class ConnectionScopes:
     def __init__(self, container: Container) -> None:
         self._container = container
 
-    async def resolve[T](self, cls: type[T]) -> T:
-        """The connection's instance of `cls`, resolved from its scope on first use."""
-        connection = _connection()
-        state: _ScopeState | None = getattr(connection, _STATE_ATTRIBUTE, None)
-        if state is None:
-            context_manager = self._container.scope()
-            scope = await context_manager.__aenter__()
-            state = _ScopeState(context_manager, scope)
-            setattr(connection, _STATE_ATTRIBUTE, state)
-        instance = state.instances.get(cls)
-        if instance is None:
-            instance = await state.scope.aresolve(cls)
-            state.instances[cls] = instance
-        return instance  # type: ignore[no-any-return]
+    @staticmethod
+    def start() -> Token[Scope | None]:
+        """Begin a connection without a scope; returns the token `finish` needs."""
+        return _current.set(None)
 
-    async def close(self, exc: BaseException | None) -> None:
-        """Run the scope's cleanups (teardown hook); `exc` is what ended the connection."""
-        connection = _connection()
-        state: _ScopeState | None = getattr(connection, _STATE_ATTRIBUTE, None)
-        if state is None:
-            return
-        setattr(connection, _STATE_ATTRIBUTE, None)
-        if exc is None:
-            await state.context_manager.__aexit__(None, None, None)
-        else:
-            await state.context_manager.__aexit__(type(exc), exc, exc.__traceback__)
+    @staticmethod
+    def finish(token: Token[Scope | None]) -> None:
+        _current.reset(token)
+
+    async def resolve[T](self, cls: type[T]) -> T:
+        """The connection's instance of `cls` (scoped: one per connection)."""
+        scope = _current.get()
+        if scope is None:
+            scope = self._container.scope()
+            _current.set(scope)
+        return await scope.aresolve(cls)
+
+    @staticmethod
+    async def close(exc: BaseException | None) -> None:
+        """Run the scope's cleanups (at teardown); `exc` is what ended the connection."""
+        scope = _current.get()
+        if scope is not None:
+            _current.set(None)
+            await scope.aclose(exc)

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-    from quart.wrappers import Response
-    from werkzeug.wrappers import Response as WerkzeugResponse
+    from collections.abc import Mapping, MutableMapping
 
 # 'self' covers same-origin websockets (ws/wss) in connect-src for current browsers.
 # frame-ancestors 'none' is the modern form of X-Frame-Options: DENY (kept for old ones).
@@ -60,16 +57,24 @@ class SecurityHeaders:
 
 
 class SecurityHeadersApplier:
-    """Adds the configured headers to a response, leaving those a view set itself."""
+    """Adds the configured headers to a response start message, unless a view set them.
+
+    It works on the ASGI message (bytes, lower-case names) rather than on the response
+    object: it runs for every response, so it is kept to one pass over a short list.
+    """
 
     def __init__(self, headers: SecurityHeaders) -> None:
-        self._always = headers.always()
-        self._hsts = headers.strict_transport_security
+        self._always = tuple(
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in headers.always()
+        )
+        hsts = headers.strict_transport_security
+        self._hsts = (b"strict-transport-security", hsts.encode("latin-1")) if hsts else None
 
-    def apply(self, response: Response | WerkzeugResponse, *, https: bool) -> None:
-        target = response.headers
-        for name, value in self._always:
-            if name not in target:
-                target[name] = value
-        if https and self._hsts is not None and "Strict-Transport-Security" not in target:
-            target["Strict-Transport-Security"] = self._hsts
+    def add_to(self, message: MutableMapping[str, Any], *, https: bool) -> None:
+        headers = list(message.get("headers", ()))
+        present = {name.lower() for name, _ in headers}
+        headers.extend(pair for pair in self._always if pair[0] not in present)
+        if https and self._hsts is not None and self._hsts[0] not in present:
+            headers.append(self._hsts)
+        message["headers"] = headers

@@ -132,6 +132,6 @@ def serve_in_process(target: str, host: str, port: int, factory: bool) -> None: 
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await hypercorn_serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+        await hypercorn_serve(app, config, shutdown_trigger=stop.wait)
 
     asyncio.run(main())

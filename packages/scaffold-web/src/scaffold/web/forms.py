@@ -25,6 +25,7 @@ from typing import Any, Self
 from quart import has_request_context, has_websocket_context, request, session
 from wtforms import Field, Form
 from wtforms.csrf.core import CSRF, CSRFTokenField
+from wtforms.form import BaseForm as WTFormsBaseForm
 from wtforms.validators import StopValidation, ValidationError
 
 from ._csrf import FORM_FIELD, SAFE_METHODS, CSRFError, generate_csrf_token, validate_csrf_token
@@ -41,7 +42,7 @@ class SessionCSRF(CSRF):
         _require_context()
         return generate_csrf_token(session)
 
-    def validate_csrf_token(self, form: Form, field: CSRFTokenField) -> None:  # noqa: ARG002 - WTForms' signature
+    def validate_csrf_token(self, form: WTFormsBaseForm, field: CSRFTokenField) -> None:  # noqa: ARG002 - WTForms' signature
         _require_context()
         try:
             validate_csrf_token(session, field.data)
@@ -151,13 +152,13 @@ async def _validate_field(form: BaseForm, field: Field, chain: Sequence[_Validat
         _record(field, stop)
         stopped = True
     except ValidationError as error:
-        field.errors.append(error.args[0])
+        _errors(field).append(error.args[0])
     if not stopped:
         stopped = await _run_chain(form, field, chain)
     try:
         field.post_validate(form, stopped)
     except ValidationError as error:
-        field.errors.append(error.args[0])
+        _errors(field).append(error.args[0])
     return not field.errors
 
 
@@ -172,10 +173,15 @@ async def _run_chain(form: BaseForm, field: Field, chain: Sequence[_Validator]) 
             _record(field, stop)
             return True
         except ValidationError as error:
-            field.errors.append(error.args[0])
+            _errors(field).append(error.args[0])
     return False
+
+
+def _errors(field: Field) -> list[str]:
+    # WTForms declares errors as a Sequence; during validation it is the list being built.
+    return field.errors  # type: ignore[return-value]
 
 
 def _record(field: Field, stop: StopValidation) -> None:
     if stop.args and stop.args[0]:
-        field.errors.append(stop.args[0])
+        _errors(field).append(stop.args[0])

@@ -27,8 +27,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from quart.testing import QuartClient
-    from quart.testing.app import TestApp
-    from quart.typing import TestWebsocketConnectionProtocol
+    from quart.typing import TestAppProtocol, TestWebsocketConnectionProtocol
     from quart.wrappers import Response
 
     from ._app import WebApp
@@ -57,7 +56,7 @@ class WebTestClient:
         self._overrides = dict(overrides or {})
         self._use_cookies = use_cookies
         self._stack = contextlib.AsyncExitStack()
-        self._test_app: TestApp | None = None
+        self._test_app: TestAppProtocol | None = None
         self._client: QuartClient | None = None
 
     async def __aenter__(self) -> Self:

@@ -1,0 +1,237 @@
+"""Requests per second of one page: Scaffold vs bare Quart vs Litestar, on the same servers.
+
+The page: one route that gets a service (injected where the framework injects) and renders
+a small Jinja template. Each app runs in its own server process bound to 127.0.0.1 with
+one worker; `wrk` (Debian package `wrk`) loads it over loopback. Rounds interleave the
+configurations so that noise from other processes spreads evenly; the median of the rounds
+is reported, then the ratios the targets are about:
+
+- Scaffold >= 0.9x bare Quart on the same server;
+- the production command (`python -m scaffold.web serve`) >= 2x Quart on Hypercorn.
+
+    uv run python benchmarks/web/run.py [--duration 5] [--rounds 3] [--connections 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+EXPECTED = "Hello, world!"
+
+
+@dataclass(frozen=True)
+class Config:
+    label: str
+    framework: str
+    server: str
+    command: tuple[str, ...]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_command(server: str, target: str, port: int) -> tuple[str, ...]:
+    py, host, port_text = sys.executable, "127.0.0.1", str(port)
+    commands = {
+        "hypercorn": ("-m", "hypercorn", "-b", f"{host}:{port}", "--log-level", "warning"),
+        "uvicorn": (
+            "-m",
+            "uvicorn",
+            "--host",
+            host,
+            "--port",
+            port_text,
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ),
+        "granian": (
+            "-m",
+            "granian",
+            "--interface",
+            "asgi",
+            "--host",
+            host,
+            "--port",
+            port_text,
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+        ),
+        "scaffold serve": (
+            "-m",
+            "scaffold.web",
+            "serve",
+            "--host",
+            host,
+            "--port",
+            port_text,
+            "--workers",
+            "1",
+        ),
+    }
+    return (py, *commands[server], target)
+
+
+TARGETS = {
+    "scaffold": "bench_scaffold_app:app",
+    "quart": "bench_quart_app:app",
+    "litestar": "bench_litestar_app:app",
+}
+MATRIX = [
+    ("quart", "hypercorn"),
+    ("scaffold", "hypercorn"),
+    ("quart", "uvicorn"),
+    ("scaffold", "uvicorn"),
+    ("litestar", "uvicorn"),
+    ("quart", "granian"),
+    ("scaffold", "granian"),
+    ("litestar", "granian"),
+    ("scaffold", "scaffold serve"),
+]
+
+
+def environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
+    env["SCAFFOLD_ENV"] = "production"
+    env["SECRET_KEY"] = secrets.token_urlsafe(48)
+    env.setdefault("GRANIAN_LOG_LEVEL", "warning")
+    return env
+
+
+def wait_until_serving(port: int, process: subprocess.Popen[bytes], label: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{label}: the server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                body = response.read().decode()
+        except OSError:
+            time.sleep(0.2)
+            continue
+        if EXPECTED not in body:
+            raise RuntimeError(f"{label}: unexpected page: {body[:200]!r}")
+        return
+    raise RuntimeError(f"{label}: not serving after 30 s")
+
+
+def run_wrk(port: int, duration: float, connections: int) -> tuple[float, str]:
+    output = subprocess.run(  # noqa: S603 - our own command line
+        [  # noqa: S607 - wrk from PATH, as Debian installs it
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{max(1, round(duration))}s",
+            f"http://127.0.0.1:{port}/",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if match is None:
+        raise RuntimeError(f"no Requests/sec in wrk's output:\n{output}")
+    problems = "; ".join(
+        line.strip() for line in output.splitlines() if "Non-2xx" in line or "Socket errors" in line
+    )
+    return float(match.group(1)), problems
+
+
+def measure(framework: str, server: str, args: argparse.Namespace, env: dict[str, str]) -> float:
+    port = free_port()
+    label = f"{framework} on {server}"
+    process = subprocess.Popen(  # noqa: S603 - our own command line
+        server_command(server, TARGETS[framework], port),
+        cwd=HERE,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_until_serving(port, process, label)
+        run_wrk(port, 1, args.connections)  # warm-up
+        rate, problems = run_wrk(port, args.duration, args.connections)
+        if problems:
+            print(f"  ! {label}: {problems}")
+        return rate
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=5, help="seconds per measurement")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--servers",
+        default="hypercorn,uvicorn,granian,scaffold serve",
+        help="comma-separated subset of the servers to measure",
+    )
+    args = parser.parse_args()
+    servers = set(args.servers.split(","))
+    matrix = [(framework, server) for framework, server in MATRIX if server in servers]
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: apt-get install -y wrk")
+    env = environment()
+    results: dict[tuple[str, str], list[float]] = {key: [] for key in matrix}
+    print(
+        f"wrk -t1 -c{args.connections} -d{args.duration:g}s, {args.rounds} rounds, "
+        f"one worker per server, {os.cpu_count()} CPUs shared with wrk"
+    )
+    for round_number in range(1, args.rounds + 1):
+        for framework, server in matrix:
+            rate = measure(framework, server, args, env)
+            results[framework, server].append(rate)
+            print(f"  round {round_number}: {framework:>8} on {server:<14} {rate:9.0f} req/s")
+    median = {key: statistics.median(values) for key, values in results.items()}
+    print("\nmedian requests per second")
+    for (framework, server), rate in median.items():
+        print(f"  {framework:>8} on {server:<14} {rate:9.0f}")
+    print("\nratios")
+    for server in ("hypercorn", "uvicorn", "granian"):
+        if server not in servers:
+            continue
+        ratio = median["scaffold", server] / median["quart", server]
+        verdict = "ok" if ratio >= 0.9 else "BELOW TARGET"
+        print(f"  Scaffold / bare Quart on {server:<10} {ratio:5.2f}x  (target >= 0.9x: {verdict})")
+    if {"scaffold serve", "hypercorn"} <= servers:
+        production = median["scaffold", "scaffold serve"] / median["quart", "hypercorn"]
+        verdict = "ok" if production >= 2 else "BELOW TARGET"
+        print(
+            f"  production command / Quart on Hypercorn {production:5.2f}x  "
+            f"(target >= 2x: {verdict})"
+        )
+    for server in ("uvicorn", "granian"):
+        if server not in servers:
+            continue
+        ratio = median["litestar", server] / median["scaffold", server]
+        print(f"  Litestar / Scaffold on {server:<12} {ratio:5.2f}x")
+
+
+if __name__ == "__main__":
+    main()
