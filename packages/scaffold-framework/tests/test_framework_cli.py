@@ -38,6 +38,21 @@ class TestHelp:
         assert names == sorted(EVERY_COMMAND)
         assert all(line.startswith("  ") and len(line.split()) > 1 for line in listing)
 
+    def test_help_imports_no_mounted_package(self) -> None:
+        """Listing the commands imports neither the web server, Alembic nor copier."""
+        script = (
+            "import sys\n"
+            "from scaffold.framework import scaffold_command\n"
+            "try:\n    scaffold_command().main(['--help'], prog_name='scaffold')\n"
+            "except SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('quart', 'alembic', 'copier', 'sqlalchemy')"
+            " if m in sys.modules))\n"
+        )
+        completed = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        )
+        assert completed.stdout.splitlines()[-1] == "[]"
+
     def test_the_installed_script_runs(self) -> None:
         """`python -m scaffold.framework --version` prints the umbrella's version."""
         completed = subprocess.run(

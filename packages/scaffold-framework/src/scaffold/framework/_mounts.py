@@ -30,6 +30,20 @@ class Mount:
     target: str  # "module:attribute": a click command
     summary: str
     distribution: str
+    # Built-in mounts are listed by `--help` from `summary` without importing them (the
+    # web server and Alembic take seconds to import); plugins are loaded for their help.
+    listed_without_loading: bool = True
+
+    def installed(self) -> bool:
+        """Whether the distribution that provides the command is installed at all."""
+        try:
+            importlib.metadata.distribution(self.distribution)
+        except importlib.metadata.PackageNotFoundError:
+            return False
+        return True
+
+    def help_line(self) -> str:
+        return self.summary if self.installed() else f"(unavailable) {self.summary}"
 
     def load(self) -> click.Command:
         try:
@@ -67,13 +81,13 @@ BUILT_IN_MOUNTS: Final = (
     Mount(
         "dev",
         "scaffold.framework._web_commands:dev",
-        "Run the web app for development, reloading on change.",
+        "Run the web app for development (auto-reload).",
         "scaffold-web",
     ),
     Mount(
         "serve",
         "scaffold.framework._web_commands:serve_command",
-        "Serve the web app in production.",
+        "Serve the web app in production (Granian).",
         "scaffold-web",
     ),
     Mount(
@@ -111,6 +125,7 @@ def plugin_mounts() -> list[Mount]:
             entry.value,
             f"(from {entry.dist.name if entry.dist else 'a plugin'})",
             entry.dist.name if entry.dist else "a plugin",
+            listed_without_loading=False,
         )
         for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
     ]

@@ -11,8 +11,6 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
-import copier
-
 from ._template_repository import TemplateRepository, TemplateRepositoryError
 
 if TYPE_CHECKING:
@@ -104,6 +102,8 @@ def new_project(
         data["description"] = description
     if python_version is not None:
         data["python_version"] = python_version
+    import copier  # noqa: PLC0415 - a second to import; only `new` and `update` need it
+
     copier.run_copy(
         repository.location,
         destination,
@@ -177,6 +177,8 @@ def update_project(
         )
     if old == tag:
         return tag
+    import copier  # noqa: PLC0415 - a second to import; only `new` and `update` need it
+
     try:
         copier.run_update(
             project,
