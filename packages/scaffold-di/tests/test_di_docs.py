@@ -13,7 +13,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1]
 README = PACKAGE / "README.md"
 GUIDE = PACKAGE.parents[1] / "docs" / "di.md"
-EXAMPLE = re.compile(r"<!-- example: (?P<name>[\w-]+) -->\n```python\n(?P<code>.*?)```", re.S)
+EXAMPLE = re.compile(r"<!-- example: (?P<name>[\w-]+) -->\n```python\n(?P<code>.*?)```", re.DOTALL)
 
 
 def examples(path: Path) -> dict[str, str]:
