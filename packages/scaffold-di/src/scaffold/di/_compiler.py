@@ -417,10 +417,16 @@ class Compiler:
                 *quick.lines,
                 # A fresh scope keeps its instances as one tuple (ids first), far cheaper
                 # to build than a dict; the general path above turns it into a dict.
-                "if cache is _NOI:",
-                f"    scope._cache = ({ids}{values})",
-                "else:  # a provider that re-entered the scope owns the (empty) dict by now",
-                f"    cache.update({{{stored}}})",
+                *(
+                    [
+                        "if cache is _NOI:",
+                        f"    scope._cache = ({ids}{values})",
+                        "else:  # a provider that re-entered the scope owns the empty dict",
+                        f"    cache.update({{{stored}}})",
+                    ]
+                    if any(node.opaque for node in self.graph.nodes)
+                    else [f"scope._cache = ({ids}{values})"]  # nothing can re-enter
+                ),
                 f"return {quick_value}",
             ]
         lines = [f"{prefix} {name}({argument}):"]

@@ -78,6 +78,8 @@ class Container:
 
     def _reset_tables(self) -> None:
         self._planset = None
+        # The plan set scopes use when nothing is overridden anywhere: one check per scope.
+        self._fast: PlanSet | None = None
         self._root_sync: dict[object, Plan] = _Unbuilt(self, "root_sync")
         self._root_async: dict[object, Plan] = _Unbuilt(self, "root_async")
 
@@ -190,6 +192,7 @@ class Container:
                 graph = self._checked(self._graph(self._registrations))
                 planset = PlanSet(graph, self._lock, {}, self._exits, self._pending)
                 self._planset = planset
+                self._fast = None if self._overrides_active else planset
                 self._root_sync = planset.root_sync
                 self._root_async = planset.root_async
             return planset
@@ -268,17 +271,25 @@ class Container:
 
     def scope(self, context: Mapping[object, object] | None = None) -> Scope:
         """A new scope for `async with`; `context` values are injectable inside it by type."""
-        planset = self._planset
-        if planset is None or self._overrides_active:
+        planset = self._fast
+        if planset is None:
             planset = self._current()
-        return Scope(
-            self, planset.scope_sync, planset.scope_async, dict(context) if context else NO_CONTEXT
-        )
+        # Built without __init__: opening a scope is on every request's path.
+        scope = _new_scope(Scope)
+        scope._container = self  # noqa: SLF001 - see above
+        scope._sync = planset.scope_sync  # noqa: SLF001 - same
+        scope._async = planset.scope_async  # noqa: SLF001 - same
+        scope._context = dict(context) if context else NO_CONTEXT  # noqa: SLF001 - same
+        scope._cache = NO_INSTANCES  # noqa: SLF001 - same
+        scope._exits = None  # noqa: SLF001 - same
+        scope._busy = None  # noqa: SLF001 - same
+        scope._waiters = None  # noqa: SLF001 - same
+        return scope
 
     def sync_scope(self, context: Mapping[object, object] | None = None) -> Scope:
         """A new scope for `with` in synchronous code (sync providers only)."""
-        planset = self._planset
-        if planset is None or self._overrides_active:
+        planset = self._fast
+        if planset is None:
             planset = self._current()
         # Built without __init__: opening a scope is on every request's path.
         scope = _new_scope(SyncScope)
@@ -341,11 +352,14 @@ class Container:
             cells = _fresh_cells(graph, new_ids)
             planset = PlanSet(graph, self._lock, cells, [], self._pending)
             self._overrides_active += 1
+            self._fast = None
         return OverrideLayer(planset, replaced)
 
     def _pop_override(self) -> None:
         with self._lock:
             self._overrides_active -= 1
+            if not self._overrides_active:
+                self._fast = self._planset
 
     # Closing ------------------------------------------------------------------------
 

@@ -218,3 +218,22 @@ class SyncScope(Scope):
 
     def __enter__(self) -> Self:
         return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        # Scope.__exit__ with one store less: the async table already refuses.
+        self._sync = _CLOSED
+        exits = self._exits
+        if exits is None:
+            return
+        if type(exits) is GeneratorType and exc is None:
+            if next(exits, _DONE) is _DONE:
+                return
+            exits.close()
+            raise yielded_twice(exits)
+        self._exits = None
+        close_sync(exits if type(exits) is list else [exits], exc)
