@@ -203,6 +203,22 @@ class TestFirstUse:
             await pub_sub.aclose()
 
 
+class TestQuoting:
+    async def test_backslashes_survive_old_style_string_settings(self, postgres_url, fast):
+        """Messages are quoted by libpq for the connection's settings, so backslashes and
+        quotes arrive intact even with standard_conforming_strings off."""
+        separator = "&" if "?" in postgres_url else "?"
+        url = f"{postgres_url}{separator}options=-c%20standard_conforming_strings%3Doff"
+        pub_sub = PostgresPubSub(url, **fast)
+        message = "C:\\new\\table \\' '' \\\\ end\\"
+        try:
+            async with pub_sub.subscribe("quotes") as subscription:
+                await pub_sub.publish("quotes", message)
+                assert await next_within(subscription) == message
+        finally:
+            await pub_sub.aclose()
+
+
 class TestChannelNames:
     def test_short_names_are_used_as_they_are(self):
         """Channels that fit PostgreSQL's 63 bytes keep their name (visible to operators)."""

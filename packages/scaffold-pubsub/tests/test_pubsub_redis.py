@@ -87,6 +87,27 @@ class TestListenerLoss:
             await subscription.aclose()
 
 
+class TestServerSide:
+    async def test_server_sees_one_subscription_per_channel_and_none_after(
+        self, rd, redis_url, eventually
+    ):
+        """Redis itself counts one subscriber per channel however many subscribers this
+        process has, and none once they are gone."""
+        names = [f"{rd.prefix}numsub:{i}" for i in range(3)]
+        client = redis.asyncio.Redis.from_url(redis_url)
+        try:
+            subscriptions = [rd.subscribe(name) for name in names for _ in range(4)]
+            for subscription in subscriptions:
+                await subscription.start()
+            assert [count for _, count in await client.pubsub_numsub(*names)] == [1, 1, 1]
+            for subscription in subscriptions:
+                await subscription.aclose()
+            await eventually(lambda: rd.stats().listening == 0, "channels released")
+            assert [count for _, count in await client.pubsub_numsub(*names)] == [0, 0, 0]
+        finally:
+            await client.aclose()
+
+
 class TestSubscribeGuarantee:
     async def test_subscribe_returns_only_once_the_server_listens(
         self, redis_url, redis_prefix, tcp_proxy, fast

@@ -154,12 +154,13 @@ class Listener:
                 raise
             except Exception as error:  # noqa: BLE001 - any failure means: reconnect
                 logger.warning("%s listener lost its connection: %s", self._what, error)
-            await self._close_quietly(connection)
+            # Before any await: a subscriber starting now must wait for the new connection.
             self.connected = False
             self._listening.clear()
             if not self._interrupted:
                 self._interrupted = True
                 self._hub.interrupt()
+            await self._close_quietly(connection)
             connection = await self._reconnect()
             self.reconnects += 1
             logger.info("%s listener reconnected", self._what)

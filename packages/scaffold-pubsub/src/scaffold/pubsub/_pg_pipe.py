@@ -40,6 +40,7 @@ class PgPipe:
         self._error: PubSubError | None = None
         self._writing = False
         self.lost: asyncio.Future[None] = self._loop.create_future()
+        self._escaping = pq.Escaping(pg)
         pg.nonblocking = 1
         pg.enter_pipeline_mode()
         self._loop.add_reader(self._fd, self._on_readable)
@@ -56,6 +57,14 @@ class PgPipe:
     @property
     def backend_pid(self) -> int:
         return self._pg.backend_pid
+
+    def identifier(self, name: str) -> bytes:
+        """`name` quoted as an SQL identifier, by libpq."""
+        return self._escaping.escape_identifier(name.encode())
+
+    def literal(self, value: bytes) -> bytes:
+        """`value` quoted as an SQL string literal, by libpq (aware of the settings)."""
+        return self._escaping.escape_literal(value)
 
     def send(self, query: bytes, params: Sequence[bytes] | None = None) -> asyncio.Future[None]:
         """Queue a statement; the future completes when the server has run it."""

@@ -114,8 +114,7 @@ class _ListenConnection(_Connection):
     async def ping(self) -> None:
         future = asyncio.get_running_loop().create_future()
         self._pings.append(future)
-        await self.send("PING")
-        await future
+        await _send_then_wait(self, ("PING",), [future])
 
     async def _command(self, kind: bytes, command: str, keys: Collection[str]) -> None:
         if not keys:
@@ -126,8 +125,7 @@ class _ListenConnection(_Connection):
             future: asyncio.Future[None] = loop.create_future()
             self._confirmations.setdefault((kind, key.encode()), deque()).append(future)
             futures.append(future)
-        await self.send(command, *keys)
-        await asyncio.gather(*futures)
+        await _send_then_wait(self, (command, *keys), futures)
 
     def handle(self, reply: Any) -> None:  # noqa: ANN401 - redis-py replies are untyped
         if type(reply) is list and reply:
@@ -165,8 +163,7 @@ class _SendConnection(_Connection):
     async def publish(self, key: str, payload: bytes) -> None:
         future = asyncio.get_running_loop().create_future()
         self._inflight.append(future)
-        await self.send("PUBLISH", key, payload)
-        await future
+        await _send_then_wait(self, ("PUBLISH", key, payload), [future])
 
     def handle(self, reply: Any) -> None:  # noqa: ANN401, ARG002 - PUBLISH replies a receiver count
         if self._inflight:
@@ -183,6 +180,25 @@ class _SendConnection(_Connection):
             future = self._inflight.popleft()
             if not future.done():
                 future.set_exception(error)
+
+
+async def _send_then_wait(
+    connection: _Connection, command: tuple[str | bytes, ...], replies: list[asyncio.Future[None]]
+) -> None:
+    """Send a command and wait for its replies; never leave a reply future unobserved."""
+    try:
+        await connection.send(*command)
+        if len(replies) == 1:
+            await replies[0]  # the common case (a publish) without gather's bookkeeping
+        else:
+            await asyncio.gather(*replies)
+    except BaseException:
+        for reply in replies:
+            if not reply.done():
+                reply.cancel()
+            elif not reply.cancelled():
+                reply.exception()  # already failed with the connection; mark it seen
+        raise
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
