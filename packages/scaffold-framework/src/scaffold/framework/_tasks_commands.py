@@ -1,8 +1,11 @@
-"""`scaffold tasks ...` and `scaffold worker`: scaffold-tasks' own click group, mounted.
+"""`scaffold worker` and `scaffold tasks ...`: scaffold-tasks' commands, for the project's queue.
 
-scaffold-tasks publishes its worker and admin commands as one click group in its public
-module `scaffold.tasks.cli`. It is mounted whole as `scaffold tasks`, and its `worker`
-command also as `scaffold worker`, the name the 0.9 set-up and compose files use.
+scaffold-tasks publishes, in its public module `scaffold.tasks.cli`, factories of its
+commands that take a loader of the application's `Worker` or `TaskQueue`:
+`worker_command(load)` and `tasks_group(load)`. The loader given here reads `worker` of
+[tool.scaffold] in the project's pyproject.toml. The module is imported by name so that
+this package keeps to what scaffold-tasks exports at run time (and says precisely what is
+missing when it does not export it).
 """
 
 from __future__ import annotations
@@ -12,23 +15,42 @@ from typing import Final
 
 import click
 
+from scaffold.cli import CommandError, ExitCode
+
+from ._project_config import ProjectConfigError, find_project, load_object
+
 PUBLIC_MODULE: Final = "scaffold.tasks.cli"
 
 
-def _published_group() -> click.Group:
-    """The one click group `scaffold.tasks.cli` exports (by `__all__`)."""
+def _project_queue() -> object:
+    """The project's Worker or TaskQueue: `worker` of [tool.scaffold], called if callable."""
+    try:
+        target = load_object(find_project().require("worker"))
+    except ProjectConfigError as error:
+        raise CommandError(
+            f"{error} (a Worker, a TaskQueue, or a function returning one). Outside a "
+            "project, run `python -m scaffold.tasks worker --app module:attribute`",
+            exit_code=ExitCode.CONFIG,
+        ) from error
+    return target() if callable(target) else target
+
+
+def _factory(name: str) -> object:
     module = importlib.import_module(PUBLIC_MODULE)
-    names = getattr(module, "__all__", [n for n in vars(module) if not n.startswith("_")])
-    groups = {id(g): g for g in (getattr(module, n) for n in names) if isinstance(g, click.Group)}
-    if len(groups) != 1:
-        raise ImportError(
-            f"{PUBLIC_MODULE} should export exactly one click group, and it exports {len(groups)}"
+    factory = getattr(module, name, None)
+    if not callable(factory):
+        raise ImportError(f"{PUBLIC_MODULE} has no {name}() to build the command with")  # noqa: TRY004 - a mount reports an ImportError as "cannot be loaded"
+    return factory(_project_queue)
+
+
+def _command[C: click.Command](name: str, kind: type[C]) -> C:
+    made = _factory(name)
+    if not isinstance(made, kind):
+        raise ImportError(  # noqa: TRY004 - a mount reports an ImportError as "cannot be loaded"
+            f"{PUBLIC_MODULE}.{name}() did not return a click {kind.__name__}"
         )
-    return next(iter(groups.values()))
+    return made
 
 
-tasks: click.Group = _published_group()
-
-worker: click.Command | None = tasks.commands.get("worker")
-if worker is None:
-    raise ImportError(f"the click group of {PUBLIC_MODULE} has no `worker` command")
+worker: click.Command = _command("worker_command", click.Command)
+tasks: click.Group = _command("tasks_group", click.Group)
