@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from hypercorn.middleware import ProxyFixMiddleware
 from quart import Blueprint, Quart, request, session
+from quart.globals import request_ctx
 
 from ._assets import Assets
 from ._auth import AuthSettings, UserLoader, install_auth
@@ -25,7 +26,7 @@ from ._csrf import (
 from ._filters import time_ago
 from ._markers import ERROR_HANDLERS_ATTRIBUTE, HOOKS_ATTRIBUTE, ROUTES_ATTRIBUTE, RouteMark
 from ._origins import OriginChecker
-from ._scopes import ConnectionScopes
+from ._scopes import ConnectionScopes, start_connection
 from ._secret_key import resolve_secret_key
 from ._security_headers import SecurityHeadersApplier
 from ._sessions import ScaffoldSessionInterface
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, ASGISendEvent, Scope
     from quart.ctx import RequestContext, WebsocketContext
     from quart.typing import ResponseReturnValue, ResponseTypes
-    from quart.wrappers import Request, Websocket
 
     from scaffold.di import Container
 
@@ -210,14 +210,14 @@ class WebApp(Quart):
 
         Synchronous methods are called on the event loop (Quart would use a thread).
         """
-        resolve = self._scopes.resolve
+        resolve = self._scopes.resolver(cls)
         websocket_route = any(mark.websocket for mark in getattr(function, ROUTES_ATTRIBUTE, ()))
         if inspect.iscoroutinefunction(function):
             if websocket_route:
 
                 @functools.wraps(function)
                 async def websocket_view(*args: Any, **kwargs: Any) -> Any:  # noqa: ANN401 - any view
-                    instance = await resolve(cls)
+                    instance = await resolve()
                     try:
                         return await function(instance, *args, **kwargs)
                     except Exception as error:
@@ -231,13 +231,13 @@ class WebApp(Quart):
 
             @functools.wraps(function)
             async def view(*args: Any, **kwargs: Any) -> Any:  # noqa: ANN401 - any view
-                return await function(await resolve(cls), *args, **kwargs)
+                return await function(await resolve(), *args, **kwargs)
 
             return view
 
         @functools.wraps(function)
         async def sync_view(*args: Any, **kwargs: Any) -> Any:  # noqa: ANN401 - any view
-            return function(await resolve(cls), *args, **kwargs)
+            return function(await resolve(), *args, **kwargs)
 
         return sync_view
 
@@ -261,26 +261,20 @@ class WebApp(Quart):
 
         await super().asgi_app(scope, receive, send_with_security_headers)
 
-    async def handle_request(self, request: Request) -> ResponseTypes:
-        token = self._scopes.start()
-        try:
-            return await super().handle_request(request)
-        finally:
-            self._scopes.finish(token)
-
-    async def handle_websocket(self, websocket: Websocket) -> ResponseTypes | None:
-        token = self._scopes.start()
-        try:
-            return await super().handle_websocket(websocket)
-        finally:
-            self._scopes.finish(token)
-
     async def preprocess_request(
         self, request_context: RequestContext | None = None
     ) -> ResponseReturnValue | None:
-        if self.settings.csrf and request.method not in SAFE_METHODS:
+        start_connection()
+        method = (request_context or request_ctx).request.method
+        if self.settings.csrf and method not in SAFE_METHODS:
             await self._check_csrf()
         return await super().preprocess_request(request_context)
+
+    async def preprocess_websocket(
+        self, websocket_context: WebsocketContext | None = None
+    ) -> ResponseReturnValue | None:
+        start_connection()
+        return await super().preprocess_websocket(websocket_context)
 
     async def do_teardown_request(
         self, exc: BaseException | None, request_context: RequestContext | None = None

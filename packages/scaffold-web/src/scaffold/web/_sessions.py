@@ -6,7 +6,7 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from quart import has_request_context, request
-from quart.sessions import SecureCookieSessionInterface
+from quart.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from ._csrf import rotate_csrf_secret
 
@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
     from itsdangerous import URLSafeTimedSerializer
     from quart import Quart
+    from quart.sessions import SessionMixin
+    from quart.wrappers import BaseRequestWebsocket, Response
+    from werkzeug.wrappers import Response as WerkzeugResponse
 
 SESSION_ID_KEY = "_id"
 
@@ -35,6 +38,28 @@ class ScaffoldSessionInterface(SecureCookieSessionInterface):
         if self._secure is not None:
             return self._secure
         return has_request_context() and request.scheme == "https"
+
+    # Most requests (a page without a session, an asset, a health check) neither bring a
+    # session cookie nor store anything: both directions take the shortest way out then.
+
+    async def open_session(
+        self, app: Quart, request: BaseRequestWebsocket
+    ) -> SecureCookieSession | None:
+        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return await super().open_session(app, request)
+
+    async def save_session(
+        self,
+        app: Quart,
+        session: SessionMixin,
+        response: Response | WerkzeugResponse | None,
+    ) -> None:
+        if not session and not session.modified:
+            if session.accessed and response is not None:
+                response.vary.add("Cookie")
+            return
+        await super().save_session(app, session, response)
 
     def get_signing_serializer(self, app: Quart) -> URLSafeTimedSerializer | None:
         # Building the serializer derives keys; doing it once per key, not per request,
