@@ -12,7 +12,7 @@ from workspace import ROOT, Package, packages
 pytestmark = pytest.mark.slow
 
 PACKAGES = {p.distribution: p for p in packages()}
-OTHER_SCAFFOLD_MODULES = {p.module for p in PACKAGES.values()}
+ALL_MODULES = {m for p in PACKAGES.values() for m in p.modules}
 
 
 def uv() -> str:
@@ -80,10 +80,10 @@ def test_package_installs_alone_and_imports(name: str, wheels: dict[str, Path], 
     scaffold_installed = {d for d in have if d.startswith("scaffold-")}
     assert scaffold_installed == set(needed), "only the declared Scaffold packages come along"
 
-    others = sorted(OTHER_SCAFFOLD_MODULES - {PACKAGES[n].module for n in needed})
+    others = sorted(ALL_MODULES - {m for n in needed for m in PACKAGES[n].modules})
     probe = (
         "import importlib, importlib.util, sys\n"
-        f"importlib.import_module({package.module!r})\n"
+        f"for module in {list(package.modules)!r}: importlib.import_module(module)\n"
         f"absent = [m for m in {others!r} if importlib.util.find_spec(m) is not None]\n"
         "sys.exit(f'unexpectedly importable: {absent}' if absent else 0)\n"
     )
