@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 
-from scaffold.di import Container, ValidationError
+from scaffold.di import Container, RegistrationError, ValidationError
 
 
 class Mailer:
@@ -86,3 +87,50 @@ class TestOverride:
 
         await asyncio.gather(with_override(), without())
         assert seen == {"override": "fake", "plain": "smtp"}
+
+
+class TestOverrideForms:
+    def test_nested_overrides(self) -> None:
+        """Overrides nest; leaving the inner one restores the outer one."""
+        container = make_container()
+        outer, inner = FakeMailer(), FakeMailer()
+        with container.override(Mailer, outer):
+            with container.override(Mailer, inner):
+                assert container[Signup].mailer is inner
+            assert container[Signup].mailer is outer
+
+    def test_provider_override_keeps_the_lifetime(self) -> None:
+        """override(key, provider=...) builds the replacement with the key's lifetime."""
+        container = make_container()
+        with container.override(Mailer, provider=FakeMailer):
+            assert isinstance(container[Mailer], FakeMailer)
+            assert container[Mailer] is container[Mailer]  # still a singleton
+
+    async def test_async_override_closes_its_generators(self) -> None:
+        """`async with` an override closes the async generator singletons it created."""
+        closed: list[str] = []
+
+        async def make_mailer() -> AsyncIterator[Mailer]:
+            yield FakeMailer()
+            closed.append("fake mailer")
+
+        container = make_container()
+        async with container.override(Mailer, provider=make_mailer):
+            assert isinstance(await container.aresolve(Signup), Signup)
+        assert closed == ["fake mailer"]
+
+    def test_override_of_unregistered_key_is_refused(self) -> None:
+        """Overriding something never registered is a mistake, reported at once."""
+
+        class Unregistered:
+            pass
+
+        container = make_container()
+        with pytest.raises(RegistrationError, match=r"nothing is registered for Unregistered"):
+            container.override(Unregistered, Unregistered())
+
+    def test_override_needs_exactly_one_replacement(self) -> None:
+        """Both or neither of instance and provider is refused."""
+        container = make_container()
+        with pytest.raises(RegistrationError, match=r"give either an instance or provider="):
+            container.override(Mailer)

@@ -240,3 +240,54 @@ class TestCleanup:
             pytest.raises(ResolutionError, match=r"finished without yielding an instance"),
         ):
             scope.resolve(Session)
+
+
+class TestReentry:
+    async def test_async_provider_resolving_from_its_scope(self) -> None:
+        """An async provider given the Scope may await resolutions from it."""
+
+        async def make_repository(scope: Scope) -> Repository:
+            return Repository(await scope.aresolve(Session))
+
+        async def open_session() -> AsyncIterator[Session]:
+            yield Session()
+
+        container = Container()
+        container.add_scoped(Session, open_session)
+        container.add_scoped(Repository, make_repository)
+        async with container.scope() as scope:
+            repository = await scope.aresolve(Repository)
+            assert repository.session is await scope.aresolve(Session)
+
+    async def test_async_nine_style_provider(self) -> None:
+        """An async 0.9-style provider (`async def f(c)`) gets the scope and is awaited."""
+
+        async def open_session() -> AsyncIterator[Session]:
+            yield Session()
+
+        async def make_repository(c):  # type: ignore[no-untyped-def]  # the 0.9 form
+            return Repository(await c.aresolve(Session))
+
+        container = Container()
+        container.add_scoped(Session, open_session)
+        container.add_scoped(Repository, make_repository)
+        async with container.scope() as scope:
+            repository = await scope.aresolve(Repository)
+            assert repository.session is await scope.aresolve(Session)
+
+    async def test_nested_context_adds_to_the_outer(self) -> None:
+        """A nested scope sees its parent's context values next to its own."""
+
+        class Tenant:
+            pass
+
+        container = Container()
+        request, tenant = Request("/"), Tenant()
+        async with (
+            container.scope(context={Request: request}) as outer,
+            outer.scope(context={Tenant: tenant}) as inner,
+        ):
+            assert inner.resolve(Request) is request
+            assert inner.resolve(Tenant) is tenant
+            with pytest.raises(ResolutionError, match=r"nothing is registered for .*Tenant"):
+                outer.resolve(Tenant)
