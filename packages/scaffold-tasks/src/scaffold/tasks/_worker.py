@@ -1,0 +1,569 @@
+"""The worker: claims tasks in batches, runs them concurrently, acknowledges in batches.
+
+Inside one worker:
+- the claimer takes up to `batch_size` due tasks whenever there is room, and otherwise
+  waits for a wake-up (NOTIFY on PostgreSQL) or the poll timer;
+- `concurrency` runners execute the claimed tasks;
+- the acknowledger records finished outcomes, all that piled up in one round trip;
+- the heartbeat renews the leases of the tasks in hand; maintenance requeues the tasks
+  of workers that died (their lease expired) and prunes old rows; the scheduler fires cron.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import functools
+import logging
+import os
+import random
+import secrets
+import signal
+import socket
+from typing import TYPE_CHECKING
+
+from ._counters import WorkerCounters
+from ._durations import Duration, seconds
+from ._errors import QueueUnavailableError
+from ._execution import execute
+from ._resolvers import construct_handler
+from ._scheduler import Scheduler
+from ._task import check_name
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+
+    from ._backend import TaskBackend, Wakeups
+    from ._execution import Outcome
+    from ._queue import TaskQueue
+    from ._records import ClaimedTask, Failure
+    from ._schedule import CronSchedule
+    from .types import HandlerResolver
+
+logger = logging.getLogger("scaffold.tasks")
+
+_MAX_BACKOFF = 5.0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    """How a worker runs. Durations are seconds or `timedelta`s.
+
+    Parameters:
+        queues: the queues to take tasks from.
+        concurrency: tasks this worker runs at once.
+        batch_size: tasks claimed per round trip (default: `concurrency`); claimed tasks
+            wait in the worker until a runner is free.
+        lease: how long a claimed task stays reserved without a heartbeat; a worker that
+            dies loses its tasks to other workers this long after its last heartbeat.
+        heartbeat_interval: how often leases are renewed (default: a third of `lease`).
+        poll_interval: how often an idle worker looks for due tasks without a wake-up
+            (default: the backend's, 2 s on PostgreSQL).
+        shutdown_timeout: how long running tasks may take to finish on shutdown before
+            they are cancelled and handed back to the queue.
+        keep_done: how long finished tasks are kept before pruning; 0 deletes them at once.
+        maintenance_interval: how often expired leases are recovered (default: half the
+            lease).
+        prune_interval: how often done tasks older than `keep_done` are deleted.
+    """
+
+    queues: Sequence[str] = ("default",)
+    concurrency: int = 10
+    batch_size: int | None = None
+    lease: Duration = 30.0
+    heartbeat_interval: Duration | None = None
+    poll_interval: Duration | None = None
+    shutdown_timeout: Duration = 30.0
+    keep_done: Duration = 86400.0
+    maintenance_interval: Duration | None = None
+    prune_interval: Duration = 300.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.queues, str) or not self.queues:
+            raise ValueError(f"queues must be a non-empty sequence of names, not {self.queues!r}")
+        for queue in self.queues:
+            check_name(queue, "queue")
+        for name in ("concurrency", "batch_size"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or value < 1):  # fmt: skip
+                raise ValueError(f"{name} must be an int >= 1, not {value!r}")
+        lease = seconds(self.lease, "lease", allow_zero=False)
+        seconds(self.shutdown_timeout, "shutdown_timeout")
+        seconds(self.keep_done, "keep_done")
+        seconds(self.prune_interval, "prune_interval", allow_zero=False)
+        for name in ("heartbeat_interval", "poll_interval", "maintenance_interval"):
+            value = getattr(self, name)
+            if value is not None:
+                seconds(value, name, allow_zero=False)
+        heartbeat = self.heartbeat_interval
+        if heartbeat is not None and seconds(heartbeat, "heartbeat_interval") >= lease:
+            raise ValueError("heartbeat_interval must be shorter than the lease")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Timing:
+    lease: float
+    heartbeat: float
+    poll: float
+    shutdown: float
+    keep_done: float
+    maintenance: float
+    prune: float
+    batch: int
+
+
+def _timing(settings: WorkerSettings, backend: TaskBackend) -> _Timing:
+    lease = seconds(settings.lease, "lease")
+    return _Timing(
+        lease=lease,
+        heartbeat=seconds(settings.heartbeat_interval or lease / 3, "heartbeat_interval"),
+        poll=seconds(settings.poll_interval or backend.default_poll_interval, "poll_interval"),
+        shutdown=seconds(settings.shutdown_timeout, "shutdown_timeout"),
+        keep_done=seconds(settings.keep_done, "keep_done"),
+        maintenance=seconds(settings.maintenance_interval or lease / 2, "maintenance_interval"),
+        prune=seconds(settings.prune_interval, "prune_interval"),
+        batch=settings.batch_size or settings.concurrency,
+    )
+
+
+def _new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class Worker:
+    """Runs the tasks of a queue; any number of workers may share one database.
+
+    ```python
+    worker = Worker(queue, resolver=ContainerResolver(container),
+                    settings=WorkerSettings(queues=["default"], concurrency=20))
+    await worker.run()          # until SIGTERM/SIGINT or worker.stop()
+    ```
+    """
+
+    def __init__(
+        self,
+        queue: TaskQueue,
+        *,
+        resolver: HandlerResolver | None = None,
+        settings: WorkerSettings | None = None,
+        schedules: Sequence[CronSchedule] = (),
+        worker_id: str | None = None,
+    ) -> None:
+        self._queue = queue
+        self._backend = queue.backend
+        self._registry = queue.registry
+        self._resolver: HandlerResolver = resolver or construct_handler
+        self._settings = settings or WorkerSettings()
+        self._timing = _timing(self._settings, self._backend)
+        self._schedules = tuple(schedules)
+        self._scheduler = (
+            Scheduler(self._backend, self._registry, self._schedules) if schedules else None
+        )
+        self.id = worker_id or _new_worker_id()
+        self.counters = WorkerCounters()
+        self._drain = False
+        self._reset()
+
+    def _reset(self) -> None:
+        self._stopping = asyncio.Event()
+        self._forced = False
+        self._running = False
+        self._ready: asyncio.Queue[ClaimedTask | None] = asyncio.Queue()
+        self._in_hand = 0  # claimed and not yet finished (ready or executing)
+        self._held: set[uuid.UUID] = set()  # claimed and not yet acknowledged
+        self._acking: set[uuid.UUID] = set()
+        self._succeeded: list[uuid.UUID] = []
+        self._failed: list[Failure] = []
+        self._outcomes = asyncio.Event()
+        self._acks_done = asyncio.Event()
+        self._acks_done.set()
+        self._capacity = asyncio.Event()
+        self._claim_lock = asyncio.Lock()
+        self._wakeups: Wakeups | None = None
+        self._runners: list[asyncio.Task[None]] = []
+
+    def __repr__(self) -> str:
+        return f"Worker(id={self.id!r}, queues={list(self._settings.queues)!r})"
+
+    @property
+    def settings(self) -> WorkerSettings:
+        return self._settings
+
+    @property
+    def queue(self) -> TaskQueue:
+        return self._queue
+
+    @property
+    def schedules(self) -> tuple[CronSchedule, ...]:
+        return self._schedules
+
+    def with_settings(self, **changes: object) -> Worker:
+        """A new worker like this one with some settings changed (used by the CLI)."""
+        return Worker(
+            self._queue,
+            resolver=self._resolver,
+            settings=dataclasses.replace(self._settings, **changes),  # type: ignore[arg-type]
+            schedules=self._schedules,
+        )
+
+    def stop(self, *, force: bool = False) -> None:
+        """Ask the worker to stop: no more claims, running tasks finish (within the
+        shutdown timeout, or at once when `force`), the rest goes back to the queue."""
+        self._stopping.set()
+        self._capacity.set()
+        if self._wakeups is not None:
+            self._wakeups.event.set()
+        if force and not self._forced:
+            self._forced = True
+            for runner in self._runners:
+                runner.cancel()
+
+    async def run(self, *, handle_signals: bool = True) -> None:
+        """Work until `stop()` is called or, with `handle_signals`, SIGTERM/SIGINT arrives
+        (a second signal stops at once)."""
+        loop = asyncio.get_running_loop()
+        installed: list[signal.Signals] = []
+        if handle_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.add_signal_handler(sig, self._on_signal, sig)
+                    installed.append(sig)
+        try:
+            await self._work()
+        finally:
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+
+    async def run_until_idle(self) -> WorkerCounters:
+        """Run every task that is due, then return; for tests and scripts. Tasks that
+        fall due later (scheduled, or retries waiting out their backoff) stay queued."""
+        self._drain = True
+        try:
+            await self._work()
+        finally:
+            self._drain = False
+        return self.counters
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Worker]:
+        """Run in the background while the block runs (e.g. inside a web app's lifespan);
+        stop gracefully when it ends."""
+        task = asyncio.create_task(self.run(handle_signals=False), name=f"worker {self.id}")
+        try:
+            yield self
+        finally:
+            self.stop()
+            await task
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        if self._stopping.is_set():
+            logger.warning("worker %s: second %s, stopping at once", self.id, sig.name)
+            self.stop(force=True)
+        else:
+            logger.info("worker %s: %s received, shutting down gracefully", self.id, sig.name)
+            self.stop()
+
+    async def _work(self) -> None:
+        if self._running:
+            raise RuntimeError(f"worker {self.id} is already running")
+        self._reset()
+        self._running = True
+        timing = self._timing
+        try:
+            await self._backend.check_schema()
+            await self._retrying(
+                "store concurrency limits",
+                lambda: self._backend.set_concurrency_limits(
+                    {d.name: d.concurrency or 0 for d in self._registry}
+                ),
+            )
+            logger.info(
+                "worker %s started: queues %s, concurrency %d, batch %d, lease %.1fs",
+                self.id, list(self._settings.queues), self._settings.concurrency, timing.batch,
+                timing.lease,
+            )  # fmt: skip
+            async with self._backend.wakeups(self._settings.queues) as wakeups:
+                self._wakeups = wakeups
+                await self._supervise(wakeups)
+        finally:
+            self._running = False
+            self._wakeups = None
+        logger.info("worker %s stopped: %s", self.id, self.counters.as_dict())
+
+    async def _supervise(self, wakeups: Wakeups) -> None:
+        background = [
+            asyncio.create_task(self._acknowledger(), name="acknowledger"),
+            asyncio.create_task(self._heartbeat(), name="heartbeat"),
+            asyncio.create_task(self._maintenance(), name="maintenance"),
+        ]
+        if self._scheduler is not None and not self._drain:
+            background.append(
+                asyncio.create_task(self._scheduler.run(self._stopping), name="scheduler")
+            )
+        self._runners = [
+            asyncio.create_task(self._runner(), name=f"runner {i}")
+            for i in range(self._settings.concurrency)
+        ]
+        try:
+            await self._claimer(wakeups)
+            await self._shut_down()
+        finally:
+            for task in [*self._runners, *background]:
+                task.cancel()
+            await asyncio.gather(*self._runners, *background, return_exceptions=True)
+
+    # Claiming
+
+    async def _claimer(self, wakeups: Wakeups) -> None:
+        timing = self._timing
+        concurrency = self._settings.concurrency
+        queues = list(self._settings.queues)
+        while not self._stopping.is_set():
+            room = min(timing.batch, concurrency + timing.batch - self._in_hand)
+            self._capacity.clear()
+            if room <= 0 or (room < timing.batch // 2 and self._ready.qsize() > 0):
+                await self._capacity.wait()
+                continue
+            wakeups.event.clear()
+            claimed = await self._claim(queues, room)
+            if claimed is None:  # the database is unavailable; _claim waited already
+                continue
+            if len(claimed) == room:
+                continue
+            if self._drain:
+                if await self._drained(queues, claimed):
+                    return
+                continue
+            await self._idle(wakeups, queues, claimed=bool(claimed))
+
+    async def _claim(self, queues: list[str], room: int) -> list[ClaimedTask] | None:
+        timing = self._timing
+        try:
+            async with self._claim_lock:
+                claimed = await self._backend.claim(self.id, queues, room, timing.lease)
+                for task in claimed:
+                    self._held.add(task.id)
+        except QueueUnavailableError as error:
+            self.counters.database_errors += 1
+            logger.warning("worker %s cannot claim tasks (retrying): %s", self.id, error)
+            await self._pause(1.0)
+            return None
+        self._in_hand += len(claimed)
+        self.counters.claimed += len(claimed)
+        for task in claimed:
+            self._ready.put_nowait(task)
+        return claimed
+
+    async def _idle(self, wakeups: Wakeups, queues: list[str], *, claimed: bool) -> None:
+        """Wait for a wake-up, the poll timer, or the next scheduled task falling due."""
+        timeout = self._timing.poll * random.uniform(0.9, 1.1)  # noqa: S311 - spreads polls
+        if not claimed:
+            try:
+                due = await self._backend.seconds_until_due(queues)
+            except QueueUnavailableError:
+                due = None
+            if due is not None and due > 0:
+                timeout = min(timeout, due)
+        if not wakeups.event.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await wakeups.event.wait()
+
+    async def _drained(self, queues: list[str], claimed: list[ClaimedTask]) -> bool:
+        """In `run_until_idle`: True once nothing is in hand and nothing is due."""
+        if claimed or self._in_hand:
+            await self._capacity.wait()
+            return False
+        await self._acks_done.wait()
+        if self._succeeded or self._failed:
+            return False
+        due = await self._backend.seconds_until_due(queues)
+        if due is not None and due <= 0:
+            # Due but not claimable (a concurrency limit, a paused queue) counts as idle
+            # only if a fresh claim confirms it.
+            again = await self._claim(queues, 1)
+            if again != []:
+                return False
+        self._stopping.set()
+        return True
+
+    # Running
+
+    async def _runner(self) -> None:
+        while True:
+            claimed = await self._ready.get()
+            if claimed is None:
+                return
+            try:
+                outcome = await execute(claimed, self._registry, self._resolver, self.id)
+            finally:
+                self._in_hand -= 1
+                self._capacity.set()
+            self._record(claimed, outcome)
+
+    def _record(self, claimed: ClaimedTask, outcome: Outcome) -> None:
+        failure = outcome.failure
+        if failure is None:
+            self._succeeded.append(claimed.id)
+        else:
+            self._failed.append(failure)
+            if outcome.timed_out:
+                self.counters.timed_out += 1
+        self._acks_done.clear()
+        self._outcomes.set()
+
+    # Acknowledging
+
+    async def _acknowledger(self) -> None:
+        keep_done = self._timing.keep_done > 0
+        while True:
+            await self._outcomes.wait()
+            self._outcomes.clear()
+            succeeded, failed = self._succeeded, self._failed
+            self._succeeded, self._failed = [], []
+            ids = [*succeeded, *(f.id for f in failed)]
+            self._acking.update(ids)
+            try:
+                matched = await self._retrying(
+                    "acknowledge outcomes",
+                    functools.partial(
+                        self._backend.acknowledge, self.id, succeeded, failed, keep_done=keep_done
+                    ),
+                )
+            finally:
+                self._acking.difference_update(ids)
+            self._held.difference_update(ids)
+            self.counters.succeeded += len(succeeded)
+            dead = sum(1 for f in failed if f.retry_in is None)
+            self.counters.dead_lettered += dead
+            self.counters.retried += len(failed) - dead
+            lost = len(ids) - matched
+            if lost:
+                self.counters.lost_leases += lost
+                logger.warning(
+                    "worker %s: %d outcome(s) not recorded, the lease had expired and the "
+                    "task may have run elsewhere too",
+                    self.id, lost,
+                )  # fmt: skip
+            if not self._succeeded and not self._failed:
+                self._acks_done.set()
+                self._capacity.set()
+
+    # Leases and maintenance
+
+    async def _heartbeat(self) -> None:
+        timing = self._timing
+        while True:
+            await asyncio.sleep(timing.heartbeat)
+            async with self._claim_lock:
+                held = list(self._held)
+                try:
+                    lost = await self._backend.extend_leases(self.id, held, timing.lease)
+                except QueueUnavailableError as error:
+                    self.counters.database_errors += 1
+                    logger.warning("worker %s cannot renew its leases: %s", self.id, error)
+                    continue
+            really_lost = [i for i in lost if i in self._held and i not in self._acking]
+            if really_lost:
+                self.counters.lost_leases += len(really_lost)
+                logger.warning(
+                    "worker %s lost the lease of %d running task(s); they may run twice",
+                    self.id, len(really_lost),
+                )  # fmt: skip
+
+    async def _maintenance(self) -> None:
+        timing = self._timing
+        loop = asyncio.get_running_loop()
+        next_prune = loop.time() + timing.prune * random.random()  # noqa: S311 - spreads work
+        while True:
+            try:
+                recovered = await self._backend.recover_expired()
+                if recovered:
+                    self.counters.recovered += len(recovered)
+                    logger.warning(
+                        "worker %s recovered %d task(s) whose worker stopped renewing leases: %s",
+                        self.id, len(recovered),
+                        ", ".join(f"{r.name} {r.id} -> {r.state}" for r in recovered[:10]),
+                    )  # fmt: skip
+                if loop.time() >= next_prune:
+                    next_prune = loop.time() + timing.prune
+                    pruned = await self._backend.prune(timing.keep_done)
+                    if pruned:
+                        logger.info("worker %s pruned %d done task(s)", self.id, pruned)
+            except QueueUnavailableError as error:
+                self.counters.database_errors += 1
+                logger.warning("worker %s: maintenance failed (retrying): %s", self.id, error)
+            await asyncio.sleep(timing.maintenance)
+
+    # Shutting down
+
+    async def _shut_down(self) -> None:
+        timing = self._timing
+        # Tasks claimed but not started go back at once, so other workers can take them.
+        unstarted: list[uuid.UUID] = []
+        while not self._ready.empty():
+            claimed = self._ready.get_nowait()
+            if claimed is not None:
+                unstarted.append(claimed.id)
+                self._in_hand -= 1
+        for _ in self._runners:
+            self._ready.put_nowait(None)
+        if unstarted:
+            await self._release(unstarted)
+        if self._runners:
+            _, pending = await asyncio.wait(self._runners, timeout=timing.shutdown)
+            if pending:
+                logger.warning(
+                    "worker %s: %d task(s) still running after %.1fs; cancelling them",
+                    self.id, len(pending), timing.shutdown,
+                )  # fmt: skip
+                for runner in pending:
+                    runner.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+        # Record what finished, then hand back what was cancelled.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(timing.shutdown, 5.0)):
+                while self._succeeded or self._failed or not self._acks_done.is_set():
+                    self._outcomes.set()
+                    await self._acks_done.wait()
+        leftover = [i for i in self._held if i not in self._acking]
+        if leftover:
+            await self._release(leftover)
+
+    async def _release(self, ids: list[uuid.UUID]) -> None:
+        try:
+            async with asyncio.timeout(5.0):
+                released = await self._retrying(
+                    "release tasks", lambda: self._backend.release(self.id, ids)
+                )
+        except TimeoutError:
+            logger.warning(
+                "worker %s could not hand back %d task(s); they return when their lease "
+                "expires",
+                self.id, len(ids),
+            )  # fmt: skip
+            return
+        self._held.difference_update(ids)
+        self.counters.released += released
+
+    # Database errors
+
+    async def _retrying[R](self, what: str, operation: Callable[[], Awaitable[R]]) -> R:
+        """Run `operation` until the database answers, backing off between tries."""
+        backoff = 0.05
+        while True:
+            try:
+                return await operation()
+            except QueueUnavailableError as error:
+                self.counters.database_errors += 1
+                logger.warning("worker %s cannot %s (retrying): %s", self.id, what, error)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, _MAX_BACKOFF)
+
+    async def _pause(self, delay: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay):
+                await self._stopping.wait()
