@@ -33,7 +33,11 @@ class MessagesController(BaseController):
     async def index(self) -> ResponseReturnValue:
         user_id = self.session["user_id"]
         messages = await self.message_service.get_messages_for_conversation(user_id)
-        return await self.render_template("messages/index.html", messages=messages, signed_in=True)
+        # The websocket sends what arrives after this, so nothing falls in between.
+        since = messages[0].sent_at if messages else datetime.datetime.now(datetime.UTC)
+        return await self.render_template(
+            "messages/index.html", messages=messages, since=since, signed_in=True
+        )
 
     @route("/", websocket=True)
     @login_required
