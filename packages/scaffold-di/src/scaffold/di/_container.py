@@ -42,8 +42,7 @@ class _Unbuilt(dict[object, "Plan"]):
 
     def __missing__(self, key: object) -> Plan:
         planset = self._container._build()  # noqa: SLF001 - the container's own helper
-        table: dict[object, Plan] = getattr(planset, self._table)
-        return table[key]
+        return _plan(getattr(planset, self._table), key)
 
 
 class Container:
@@ -383,8 +382,9 @@ class Container:
     def _forget_singletons(self) -> None:
         with self._lock:
             for registration in self._registrations:
-                if registration.kind is not Kind.INSTANCE:
-                    registration.cell[0] = MISSING
+                for each in (registration, *registration.closed.values()):
+                    if each.kind is not Kind.INSTANCE:
+                        each.cell[0] = MISSING
             self._reset_tables()  # plans hold created singletons as constants
 
 
