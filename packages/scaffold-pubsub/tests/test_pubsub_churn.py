@@ -10,10 +10,16 @@ import pytest
 
 from scaffold.pubsub import PubSubBackend
 
-CHANNELS = 6
+CHANNELS = 8
 PUBLISHERS = 4
-MESSAGES_PER_PUBLISHER = 150
-SUBSCRIBERS = 40
+SUBSCRIBERS = 80
+# Lifetimes and arrivals are counted in publishes, not seconds, so that the overlap the
+# test relies on does not depend on how fast the machine is. 64 publishes include at
+# least 15 consecutive ones of some publisher, which cycles through all 8 channels: every
+# subscriber is owed at least one message.
+LIFETIME = (64, 160)
+ARRIVAL = (3, 15)
+SAFETY_LIMIT = 20_000
 
 
 class Scenario:
@@ -26,20 +32,32 @@ class Scenario:
         self.rng = random.Random(6)  # noqa: S311 - seeded, so a failing run can be replayed
         self.started: dict[tuple[int, int], int] = defaultdict(int)
         self.completed: dict[tuple[int, int], int] = defaultdict(int)
-        self.publishing_done = asyncio.Event()
+        self.progress = 0
+        self.advanced = asyncio.Event()
+        self.subscribers_done = asyncio.Event()
         self.owed: list[int] = []
 
+    async def until_progress(self, target: int) -> None:
+        while self.progress < target:
+            self.advanced.clear()
+            await self.advanced.wait()
+
     async def publisher(self, number: int) -> None:
-        for i in range(MESSAGES_PER_PUBLISHER):
+        i = 0
+        while not self.subscribers_done.is_set() and self.progress < SAFETY_LIMIT:
             room = (i + number) % CHANNELS
+            i += 1
             seq = self.started[number, room]
             self.started[number, room] += 1
             await self.pub_sub.publish(self.names[room], f"{number}:{seq}")
             self.completed[number, room] += 1
-            await asyncio.sleep(self.rng.uniform(0, 0.004))
+            self.progress += 1
+            self.advanced.set()
+            await asyncio.sleep(self.rng.uniform(0, 0.002))
 
     async def subscriber(self, number: int) -> None:
         room = self.rng.randrange(CHANNELS)
+        lifetime = self.rng.randint(*LIFETIME)
         subscription = self.pub_sub.subscribe(self.names[room])
         await subscription.start()
         first = {p: self.started[p, room] for p in range(PUBLISHERS)}
@@ -51,7 +69,7 @@ class Scenario:
                 received.append((int(publisher), int(seq)))
 
         reader = asyncio.create_task(read())
-        await asyncio.sleep(self.rng.uniform(0.02, 0.15))
+        await self.until_progress(self.progress + lifetime)
         last = {p: self.completed[p, room] for p in range(PUBLISHERS)}
         await self.wait_for_last(reader, received, first, last)
         if number % 2:
@@ -84,34 +102,30 @@ class Scenario:
         pytest.fail(f"messages still missing: owed up to {last}, received {received[-5:]}")
 
     async def run(self) -> None:
-        async def publishers() -> None:
-            await asyncio.gather(*(self.publisher(n) for n in range(PUBLISHERS)))
-            self.publishing_done.set()
-
         async def subscribers() -> None:
             tasks = []
             for number in range(SUBSCRIBERS):
                 tasks.append(asyncio.create_task(self.subscriber(number)))
-                await asyncio.sleep(self.rng.uniform(0, 0.02))
-                if self.publishing_done.is_set():
-                    break
-            await asyncio.gather(*tasks)
+                await self.until_progress(self.progress + self.rng.randint(*ARRIVAL))
+            try:
+                await asyncio.gather(*tasks)
+            finally:
+                self.subscribers_done.set()
 
-        await asyncio.gather(publishers(), subscribers())
+        await asyncio.gather(subscribers(), *(self.publisher(n) for n in range(PUBLISHERS)))
 
 
 async def test_subscribers_coming_and_going_miss_nothing(
     pub_sub: PubSubBackend, channel: Callable[[str], str], eventually
 ):
-    """While publishers publish on several channels, subscribers join and leave at random;
-    each one receives, in each publisher's order, every message whose publish started after
-    it subscribed and finished before it left, and nothing is left registered afterwards."""
+    """While publishers publish on several channels, subscribers join and leave; each one
+    receives, in each publisher's order, every message whose publish started after it
+    subscribed and finished before it left, and nothing is left registered afterwards."""
     scenario = Scenario(pub_sub, [channel(f"room:{i}") for i in range(CHANNELS)])
     await scenario.run()
     await eventually(lambda: pub_sub.stats().listening == 0, "every channel released")
-    # The run only proves something if subscribers overlapped with publishing.
-    assert len(scenario.owed) >= SUBSCRIBERS // 2
-    assert sum(scenario.owed) >= 400
+    assert len(scenario.owed) == SUBSCRIBERS
+    assert min(scenario.owed) >= 1  # every subscriber overlapped with publishing
     stats = pub_sub.stats()
     assert (stats.subscribers, stats.channels, stats.dropped) == (0, 0, 0)
-    assert stats.published == PUBLISHERS * MESSAGES_PER_PUBLISHER
+    assert stats.published == scenario.progress
