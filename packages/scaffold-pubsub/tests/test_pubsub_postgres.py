@@ -47,6 +47,17 @@ async def next_within(subscription, seconds: float = 10) -> str:
         return await anext(subscription)
 
 
+async def next_after_gaps(subscription) -> str:
+    """The next message, past any further gaps: on a loaded machine a health check with a
+    short timeout may replace the new connection too, which is signalled, not an error."""
+    async with asyncio.timeout(10):
+        while True:
+            try:
+                return await anext(subscription)
+            except MessagesMissedError:
+                continue
+
+
 @pytest.fixture
 async def pg(postgres_url: str, fast):
     """A PostgreSQL pub/sub with its own application name, fast reconnects."""
@@ -144,7 +155,7 @@ class TestSilentConnection:
         listening = PostgresPubSub(
             proxy.url(postgres_url),
             health_check_interval=0.2,
-            health_check_timeout=0.5,
+            health_check_timeout=1.0,
             **fast,
         )
         publishing = PostgresPubSub(postgres_url)
@@ -154,8 +165,8 @@ class TestSilentConnection:
                 with pytest.raises(MessagesMissedError):
                     await next_within(subscription)
                 await publishing.publish("quiet", "heard again")
-                assert await next_within(subscription) == "heard again"
-            assert listening.stats().reconnects == 1
+                assert await next_after_gaps(subscription) == "heard again"
+            assert listening.stats().reconnects >= 1
         finally:
             await listening.aclose()
             await publishing.aclose()

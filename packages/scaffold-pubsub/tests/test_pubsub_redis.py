@@ -41,6 +41,17 @@ async def next_within(subscription, seconds: float = 10) -> str:
         return await anext(subscription)
 
 
+async def next_after_gaps(subscription) -> str:
+    """The next message, past any further gaps: on a loaded machine a health check with a
+    short timeout may replace the new connection too, which is signalled, not an error."""
+    async with asyncio.timeout(10):
+        while True:
+            try:
+                return await anext(subscription)
+            except MessagesMissedError:
+                continue
+
+
 @pytest.fixture
 async def rd(redis_url: str, redis_prefix: str, fast):
     """A Redis pub/sub with a client name of its own, fast reconnects."""
@@ -136,7 +147,7 @@ class TestSilentConnection:
         and its subscribers get the gap."""
         proxy = await tcp_proxy(redis_url)
         listening = RedisPubSub(
-            proxy.url(redis_url), health_check_interval=0.2, health_check_timeout=0.5, **fast
+            proxy.url(redis_url), health_check_interval=0.2, health_check_timeout=1.0, **fast
         )
         publishing = RedisPubSub(redis_url)
         name = f"{redis_prefix}quiet"
@@ -146,8 +157,8 @@ class TestSilentConnection:
                 with pytest.raises(MessagesMissedError):
                     await next_within(subscription)
                 await publishing.publish(name, "heard again")
-                assert await next_within(subscription) == "heard again"
-            assert listening.stats().reconnects == 1
+                assert await next_after_gaps(subscription) == "heard again"
+            assert listening.stats().reconnects >= 1
         finally:
             await listening.aclose()
             await publishing.aclose()
