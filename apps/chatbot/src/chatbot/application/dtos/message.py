@@ -9,3 +9,10 @@ class Message:
     content: str
     sent_at: datetime.datetime
     is_from_bot: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Notice:
+    """Something the user should know that is not part of the conversation."""
+
+    text: str

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from chatbot.application.assemblers import MessageAssembler
 from chatbot.application.dtos.message import Message as MessageDTO
+from chatbot.application.dtos.message import Notice
 from chatbot.application.interfaces import (
     Gap,
     PubSubService,
@@ -13,10 +14,14 @@ from chatbot.application.interfaces import (
     UnitOfWorkFactory,
 )
 from chatbot.application.tasks.definitions import ReplyToConversationTask
-from chatbot.domain.chatbot import Chatbot
+from chatbot.domain.chatbot import Chatbot, ChatbotUnavailableError
 from chatbot.domain.message import MessageId, UserId, UserMessage
 
 logger = logging.getLogger(__name__)
+
+# Pub/sub carries message ids; a notice for the user travels with this prefix instead.
+NOTICE_PREFIX = "notice:"
+BOT_UNAVAILABLE = "The bot could not answer just now. It will try again shortly."
 
 
 class MessageService:
@@ -65,15 +70,22 @@ class MessageService:
             messages = await uow.messages.get_user_messages(UserId(user_id))
             if not messages or not isinstance(messages[0], UserMessage):
                 return  # already answered (a retried or duplicated task): reply only once
-            reply = await self.chatbot.reply_to_conversation(messages)
+            try:
+                reply = await self.chatbot.reply_to_conversation(messages)
+            except ChatbotUnavailableError:
+                # The task queue retries the reply; meanwhile the user hears why it is late.
+                await self.pub_sub.publish(
+                    self.get_channel_name(user_id), NOTICE_PREFIX + BOT_UNAVAILABLE
+                )
+                raise
             uow.messages.add(reply)
             await uow.commit()
         await self.pub_sub.publish(self.get_channel_name(user_id), str(reply.id.value))
 
     async def subscribe_to_user_messages(
         self, user_id: uuid.UUID, since: datetime.datetime | None = None
-    ) -> AsyncIterator[MessageDTO]:
-        """New messages of the user's conversation as they arrive, oldest first.
+    ) -> AsyncIterator[MessageDTO | Notice]:
+        """New messages of the user's conversation as they arrive, oldest first, and notices.
 
         `since` is the time of the newest message the client already shows. When the
         pub/sub connection reports a gap, the conversation is read again and the messages
@@ -86,6 +98,9 @@ class MessageService:
             async for event in events:
                 if isinstance(event, Gap):
                     missed = await self._messages_after(user_id, last_seen)
+                elif event.startswith(NOTICE_PREFIX):
+                    yield Notice(event.removeprefix(NOTICE_PREFIX))
+                    continue
                 else:
                     missed = await self._message(event)
                 for dto in missed:

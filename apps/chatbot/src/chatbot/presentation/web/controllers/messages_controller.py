@@ -6,6 +6,7 @@ import uuid
 from quart import ResponseReturnValue
 from werkzeug.exceptions import Unauthorized
 
+from chatbot.application.dtos.message import Notice
 from chatbot.application.services.message_service import MessageService
 from chatbot.domain.message import InvalidMessageError
 from scaffold.persistence import uuid7
@@ -78,9 +79,14 @@ class MessagesController(BaseController):
     ) -> None:
         messages = self.message_service.subscribe_to_user_messages(user_id=user_id, since=since)
         async for message in messages:
-            response = await self.render_template(
-                "messages/partials/conversation.html", messages=[message]
-            )
+            if isinstance(message, Notice):
+                response = await self.render_template(
+                    "messages/partials/error.html", error=message.text
+                )
+            else:
+                response = await self.render_template(
+                    "messages/partials/conversation.html", messages=[message]
+                )
             await self.websocket.send(response)
 
 
