@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,26 +118,46 @@ class TestGeneratedProject:
         assert " passed" in last
         assert "skipped" not in last
 
-    def test_its_command_runs_against_a_migrated_database(self, generated: Generated) -> None:
-        """The project's own command writes and lists a note in a database Alembic created."""
-        env = {**generated.env, "DATABASE_URL": f"sqlite+aiosqlite:///{generated.project}/cli.db"}
-        alembic = subprocess.run(
-            ["alembic", "upgrade", "head"],
+    def test_scaffold_db_tasks_and_worker_run_the_project(self, generated: Generated) -> None:
+        """`scaffold db upgrade` and `scaffold tasks migrate` prepare the database, the
+        project's command writes a note, and `scaffold worker` runs the task it queued."""
+        migrated = generated.run("scaffold", "db", "upgrade")
+        assert migrated.returncode == 0, migrated.stderr
+        assert "database at 0001" in migrated.stdout
+        queue = generated.run("scaffold", "tasks", "migrate")
+        assert queue.returncode == 0, queue.stderr
+        written = generated.run(PROJECT_NAME, "write", "three little words")
+        assert written.returncode == 0, written.stderr
+        assert "three little words" in generated.run(PROJECT_NAME, "recent").stdout
+        assert "queued   1" in generated.run("scaffold", "tasks", "counts").stdout
+
+        log = ""
+        with subprocess.Popen(
+            ["scaffold", "worker"],
             cwd=generated.project,
-            env=env,
-            capture_output=True,
+            env=generated.env,
+            stderr=subprocess.PIPE,
             text=True,
-            check=False,
-        )
-        assert alembic.returncode == 0, alembic.stderr
-        for args in (["write", "from the shell"], ["recent"]):
-            completed = subprocess.run(
-                [PROJECT_NAME, *args],
-                cwd=generated.project,
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            assert completed.returncode == 0, completed.stderr
-        assert "from the shell" in completed.stdout
+        ) as worker:
+            try:
+                assert worker.stderr is not None
+                deadline = time.monotonic() + 60
+                while "has 3 words" not in log and time.monotonic() < deadline:
+                    line = worker.stderr.readline()
+                    if not line:
+                        break
+                    log += line
+                worker.send_signal(signal.SIGINT)
+                assert worker.wait(timeout=30) == 0, log
+            finally:
+                worker.kill()
+        assert "has 3 words" in log
+        assert "done" in generated.run("scaffold", "tasks", "counts").stdout
+
+    def test_scaffold_help_lists_every_command(self, generated: Generated) -> None:
+        """Inside the project, `scaffold --help` lists every command, one line each."""
+        completed = generated.run("scaffold", "--help")
+        assert completed.returncode == 0, completed.stderr
+        for name in ("new", "update", "template", "dev", "serve", "db", "mail", "worker", "tasks"):
+            assert f"\n  {name} " in completed.stdout
+        assert "(unavailable)" not in completed.stdout

@@ -52,7 +52,7 @@ class TestNewProject:
         package = project / "src" / "my_shop"
         for layer in ("domain", "application", "infrastructure", "presentation"):
             assert (package / layer / "__init__.py").is_file()
-        for entry in ("web", "cli"):
+        for entry in ("web", "worker", "cli"):
             assert (package / "presentation" / entry / "__init__.py").is_file()
         for name in (
             "bootstrap.py",
