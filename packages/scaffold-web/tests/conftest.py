@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
 
 from scaffold.di import Container
 from scaffold.web import BaseController, WebApp, WebSettings
@@ -55,3 +60,35 @@ def make_app(tmp_path: Path) -> MakeApp:
         )
 
     return build
+
+
+@contextlib.asynccontextmanager
+async def _serving(app: Any) -> AsyncIterator[int]:
+    """Serve `app` with Hypercorn on a free loopback port, in this event loop."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = Config()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.accesslog = None
+    stop = asyncio.Event()
+    server = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))
+    for _ in range(200):
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.025)
+            continue
+        writer.close()
+        break
+    try:
+        yield port
+    finally:
+        stop.set()
+        await asyncio.wait_for(server, 10)
+
+
+@pytest.fixture
+def serve_app() -> Callable[[Any], contextlib.AbstractAsyncContextManager[int]]:
+    """``async with serve_app(app) as port``: the app on a real server (Hypercorn)."""
+    return _serving

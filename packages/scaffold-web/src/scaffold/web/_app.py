@@ -26,7 +26,7 @@ from ._csrf import (
 from ._filters import time_ago
 from ._markers import ERROR_HANDLERS_ATTRIBUTE, HOOKS_ATTRIBUTE, ROUTES_ATTRIBUTE, RouteMark
 from ._origins import OriginChecker
-from ._scopes import ConnectionScopes, start_connection
+from ._scopes import ConnectionScopes, note_failure, start_connection
 from ._secret_key import resolve_secret_key
 from ._security_headers import SecurityHeadersApplier
 from ._sessions import ScaffoldSessionInterface
@@ -275,6 +275,14 @@ class WebApp(Quart):
     ) -> ResponseReturnValue | None:
         start_connection()
         return await super().preprocess_websocket(websocket_context)
+
+    async def handle_exception(self, error: Exception) -> ResponseTypes:
+        note_failure(error)
+        return await super().handle_exception(error)
+
+    async def handle_websocket_exception(self, error: Exception) -> ResponseTypes | None:
+        note_failure(error)
+        return await super().handle_websocket_exception(error)
 
     async def do_teardown_request(
         self, exc: BaseException | None, request_context: RequestContext | None = None

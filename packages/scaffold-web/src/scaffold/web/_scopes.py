@@ -19,10 +19,19 @@ from contextvars import ContextVar
 from scaffold.di import Container, Scope
 
 _current: ContextVar[Scope | None] = ContextVar("scaffold.web.scope", default=None)
+# The unhandled error of the connection: Quart turns it into a 500 before teardown, but
+# the scope's cleanups (a unit of work rolling back) must still see it.
+_failure: ContextVar[BaseException | None] = ContextVar("scaffold.web.failure", default=None)
 
 
 def start_connection() -> None:
     _current.set(None)
+    _failure.set(None)
+
+
+def note_failure(error: BaseException) -> None:
+    """Remember the error that failed the connection, for the scope's cleanups."""
+    _failure.set(error)
 
 
 class ConnectionScopes:
@@ -52,4 +61,4 @@ class ConnectionScopes:
         scope = _current.get()
         if scope is not None:
             _current.set(None)
-            await scope.aclose(exc)
+            await scope.aclose(exc if exc is not None else _failure.get())

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
 logger = logging.getLogger("scaffold.web")
 
@@ -93,7 +93,8 @@ def run_dev(
     `watch` changes. Without it, the app runs in this very process: start it that way
     from an IDE to stop at breakpoints.
     """
-    os.environ.setdefault("SCAFFOLD_ENV", "development")
+    if not os.environ.get("SCAFFOLD_ENV"):
+        os.environ["SCAFFOLD_ENV"] = "development"
     if not reload:
         serve_in_process(target, host, port, factory)
         return
@@ -105,7 +106,26 @@ def run_dev(
         target=serve_in_process,
         args=(target, host, port, factory),
         callback=_report_changes,
+        watch_filter=_source_filter(),
     )
+
+
+def _source_filter() -> Callable[[Any, str], bool]:
+    """Watchfiles' default filter, also ignoring what the running app itself writes."""
+    import watchfiles  # noqa: PLC0415 - development only
+
+    data_dir = Path(os.environ.get("SCAFFOLD_DATA_DIR") or "data").resolve()
+    default = watchfiles.DefaultFilter()
+
+    def accept(change: Any, path: str) -> bool:  # noqa: ANN401 - watchfiles' Change enum
+        resolved = Path(path).resolve()
+        if resolved.suffix in {".log", ".sqlite", ".sqlite3", ".db", ".db-journal"}:
+            return False
+        if resolved == data_dir or data_dir in resolved.parents:
+            return False
+        return default(change, path)
+
+    return accept
 
 
 def _report_changes(changes: set[tuple[Any, str]]) -> None:

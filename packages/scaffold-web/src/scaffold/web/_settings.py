@@ -83,7 +83,7 @@ class WebSettings:
         """
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
-        if "SCAFFOLD_ENV" in env:
+        if env.get("SCAFFOLD_ENV"):
             values["environment"] = env["SCAFFOLD_ENV"]
         if env.get("SECRET_KEY"):
             values["secret_key"] = env["SECRET_KEY"]
