@@ -9,10 +9,11 @@ from collections.abc import Sequence
 import pytest
 from chatbot_fakes import FakePubSub, FakeTaskQueue, FakeUnitOfWorkFactory
 
+from chatbot.application.dtos.message import Notice
 from chatbot.application.interfaces import GAP
-from chatbot.application.services.message_service import MessageService
+from chatbot.application.services.message_service import BOT_UNAVAILABLE, MessageService
 from chatbot.application.tasks.definitions import ReplyToConversationTask
-from chatbot.domain.chatbot import Chatbot
+from chatbot.domain.chatbot import Chatbot, ChatbotUnavailableError
 from chatbot.domain.message import BotMessage, Message, MessageId, UserMessage
 
 NOW = datetime.datetime(2026, 1, 1, 12, tzinfo=datetime.UTC)
@@ -178,3 +179,38 @@ class TestPrune:
         assert removed == 1
         conversation = await world.service.get_messages_for_conversation(user)
         assert [m.content for m in conversation] == ["new"]
+
+
+class BrokenBot(Chatbot):
+    async def reply_to_conversation(self, conversation: Sequence[Message]) -> BotMessage:
+        raise ChatbotUnavailableError("the API is down")
+
+
+class TestBotFailure:
+    async def test_failure_tells_the_user_and_leaves_the_retry_to_the_queue(
+        self, world: ServiceWorld
+    ) -> None:
+        """A failing bot raises (so the task is retried) after a notice reached the user."""
+        world.service.chatbot = BrokenBot()
+        user = uuid.uuid4()
+        received: list[object] = []
+
+        async def consume() -> None:
+            messages = world.service.subscribe_to_user_messages(user)
+            async with contextlib.aclosing(messages):
+                async for item in messages:
+                    received.append(item)
+                    if isinstance(item, Notice):
+                        return
+
+        consumer = asyncio.create_task(consume())
+        await asyncio.sleep(0)
+        await world.service.send_user_message(
+            user, uuid.uuid4(), "hi", datetime.datetime.now(datetime.UTC)
+        )
+        with pytest.raises(ChatbotUnavailableError):
+            await world.service.reply_to_user_latest_message(user)
+        await asyncio.wait_for(consumer, 1)
+        assert received[-1] == Notice(BOT_UNAVAILABLE)
+        conversation = await world.service.get_messages_for_conversation(user)
+        assert [m.content for m in conversation] == ["hi"], "no bot message was stored"
