@@ -182,7 +182,7 @@ class TestPrune:
 
 
 class BrokenBot(Chatbot):
-    async def reply_to_conversation(self, conversation: Sequence[Message]) -> BotMessage:
+    async def reply_to_conversation(self, conversation: Sequence[Message]) -> BotMessage:  # noqa: ARG002 - the interface's signature
         raise ChatbotUnavailableError("the API is down")
 
 
