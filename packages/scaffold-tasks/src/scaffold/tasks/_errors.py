@@ -7,7 +7,7 @@ class TaskQueueError(Exception):
     """Base class of every error raised by scaffold-tasks."""
 
 
-class TaskRegistrationError(TaskQueueError):
+class TaskRegistrationError(TaskQueueError, ValueError):
     """A task type or handler cannot be registered as given."""
 
 

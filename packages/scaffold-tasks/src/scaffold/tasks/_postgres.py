@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import psycopg
 import psycopg_pool
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from . import _postgres_sql
 from ._errors import QueueUnavailableError, SchemaVersionError
@@ -49,6 +50,13 @@ def conninfo_from_url(url: str) -> str:
     return f"postgresql://{rest}"
 
 
+def with_application_name(conninfo: str, name: str) -> str:
+    """Name the connections in pg_stat_activity, unless the URL names them already."""
+    if "application_name" in conninfo_to_dict(conninfo):
+        return conninfo
+    return make_conninfo(conninfo, application_name=name)
+
+
 class PostgresBackend:
     """Tasks in PostgreSQL tables (`scaffold_tasks` and friends) of one schema.
 
@@ -59,6 +67,8 @@ class PostgresBackend:
         min_connections, max_connections: bounds of the connection pool used for
             enqueueing, claiming, acknowledging and the admin operations. A worker also
             opens one more connection, which only listens for notifications.
+        timeout: seconds an operation waits for a connection before it fails with
+            `QueueUnavailableError` (the database is down or the pool exhausted).
     """
 
     dialect: Final = "postgresql"
@@ -71,6 +81,7 @@ class PostgresBackend:
         schema: str = "public",
         min_connections: int = 1,
         max_connections: int = 8,
+        timeout: float = 10.0,
     ) -> None:
         if not _SCHEMA_NAME.fullmatch(schema):
             raise ValueError(f"schema {schema!r} is not a plain PostgreSQL identifier")
@@ -82,12 +93,13 @@ class PostgresBackend:
         self._conninfo = conninfo_from_url(url)
         self._sql = _postgres_sql.build(schema)
         self._pool = psycopg_pool.AsyncConnectionPool(
-            self._conninfo,
+            with_application_name(self._conninfo, "scaffold-tasks"),
             min_size=min_connections,
             max_size=max_connections,
             open=False,
             kwargs={"autocommit": True},
             name="scaffold-tasks",
+            timeout=timeout,
         )
         self._opened = False
         self._has_limits = False
@@ -122,7 +134,12 @@ class PostgresBackend:
             async with self._pool.connection() as conn:
                 yield conn
         except psycopg.OperationalError as error:
-            # Lost connections, a restarting server, an exhausted pool: worth a retry.
+            # Lost connections, a restarting server, an exhausted pool: worth a retry. When
+            # one connection died (a restart, pg_terminate_backend) its idle siblings
+            # usually did too: check them now so that the retry gets a live one.
+            if not isinstance(error, psycopg_pool.PoolTimeout):
+                with contextlib.suppress(psycopg.Error):
+                    await self._pool.check()
             raise QueueUnavailableError(f"PostgreSQL is unavailable: {error}") from error
 
     async def _all(self, statement: str, params: Mapping[str, object]) -> list[tuple[Any, ...]]:
@@ -272,7 +289,8 @@ class PostgresBackend:
     # Working
 
     def wakeups(self, queues: Sequence[str]) -> PostgresWakeups:
-        return PostgresWakeups(self._conninfo, self.channel, queues)
+        conninfo = with_application_name(self._conninfo, "scaffold-tasks-listener")
+        return PostgresWakeups(conninfo, self.channel, queues)
 
     async def set_concurrency_limits(self, limits: Mapping[str, int]) -> None:
         """Store this worker's limits; names registered without one lose any old limit."""

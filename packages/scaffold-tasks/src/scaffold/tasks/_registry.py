@@ -6,6 +6,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any, cast
 
 import pydantic
+import pydantic_core
 
 from ._durations import Duration, seconds
 from ._errors import TaskRegistrationError, UnknownTaskError
@@ -38,8 +39,15 @@ class TaskDefinition[T]:
     # add a Python layer that costs as much as the (Rust) work itself on small tasks.
 
     def encode(self, task: T) -> str:
-        """The task as JSON, the form in which the database stores it."""
-        return self.adapter.serializer.to_json(task).decode()
+        """The task as JSON, the form in which the database stores it.
+
+        A field holding a value of another type than declared is an error here, at
+        enqueue time, rather than a task that fails to validate in the worker later.
+        """
+        try:
+            return self.adapter.serializer.to_json(task, warnings="error").decode()
+        except pydantic_core.PydanticSerializationError as error:
+            raise TypeError(f"cannot store task {self.name!r} as JSON: {error}") from None
 
     def decode(self, payload: str | bytes) -> T:
         """The task back from its JSON; raises `pydantic.ValidationError` if it does not fit."""
@@ -143,7 +151,10 @@ class TaskRegistry:
             )
         try:
             adapter = pydantic.TypeAdapter(task_type)
-        except pydantic.PydanticUserError as error:
+            # Annotations pydantic could not resolve yet make a deferred adapter that
+            # fails on first use; build it now so the error comes at registration.
+            adapter.rebuild(raise_errors=True)
+        except (pydantic.PydanticUserError, pydantic.PydanticUndefinedAnnotation) as error:
             raise TaskRegistrationError(
                 f"{task_type.__qualname__} cannot be serialised with pydantic: {error}"
             ) from error

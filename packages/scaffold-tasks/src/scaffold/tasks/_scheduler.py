@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("scaffold.tasks")
 
-# A tick this late is "missed" and follows the schedule's catch-up policy.
+# A tick this late (or later) is "missed" and follows the schedule's catch-up policy.
 MISSED_AFTER = datetime.timedelta(minutes=1)
 _MAX_SLEEP = 60.0
 
@@ -85,8 +85,8 @@ class Scheduler:
                     times.pop(0)
                 moment = schedule.next_after(moment)
             cursors[schedule.name] = cursor
-            on_time = [t for t in times if now - t <= MISSED_AFTER]
-            missed = [t for t in times if now - t > MISSED_AFTER]
+            on_time = [t for t in times if now - t < MISSED_AFTER]
+            missed = [t for t in times if now - t >= MISSED_AFTER]
             if missed and schedule.catch_up == "latest":
                 on_time = on_time or missed[-1:]
             elif missed and schedule.catch_up == "all":
