@@ -147,11 +147,11 @@ class Deployment:
 
 
 @contextmanager
-def embedded(tmp: Path) -> Iterator[Deployment]:
+def embedded(tmp: Path, **extra_env: str) -> Iterator[Deployment]:
     """`chatbot run`: everything in one process on SQLite."""
     with smtp_server() as (mail_url, received):
         port = free_port()
-        env = base_environment(tmp / "data", mail_url, PORT=str(port))
+        env = base_environment(tmp / "data", mail_url, PORT=str(port), **extra_env)
         url = f"http://127.0.0.1:{port}"
         with chatbot_process(["run"], env, tmp / "run.log", url):
             yield Deployment([url], received, tmp)

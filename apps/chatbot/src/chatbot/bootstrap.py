@@ -123,7 +123,12 @@ def chatbot(settings: Settings) -> Chatbot:
     if settings.openai_api_key is None:
         return OfflineBot(clock=utc_now, new_id=uuid7)
     client = AsyncOpenAI(
-        api_key=settings.openai_api_key.get_secret_value(), base_url=settings.openai_base_url
+        api_key=settings.openai_api_key.get_secret_value(),
+        base_url=settings.openai_base_url,
+        # The task queue retries a failed reply (with backoff, then a dead letter), so the
+        # client does not retry on its own as well.
+        max_retries=0,
+        timeout=60.0,
     )
     return OpenAIBot(client, model=settings.openai_model, clock=utc_now, new_id=uuid7)
 

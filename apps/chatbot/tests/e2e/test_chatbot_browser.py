@@ -8,77 +8,28 @@ PostgreSQL task queue and pub/sub.
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from chatbot_browser import REPLY_TIMEOUT_MS, bubbles, connected, send, sign_in
 from chatbot_processes import Deployment, embedded, on_postgres
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import BrowserContext, expect
 
 pytestmark = pytest.mark.slow
 
-REPLY_TIMEOUT_MS = 15_000
 
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: Path) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium_path),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(params=["embedded", "postgres"])
-def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deployment]:
+@pytest.fixture(scope="module", params=["embedded", "postgres"])
+def deployment(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Deployment]:
+    """One running deployment per mode, shared by the scenarios (each signs in anew)."""
+    tmp = tmp_path_factory.mktemp(request.param)
     if request.param == "embedded":
-        with embedded(tmp_path) as running:
+        with embedded(tmp) as running:
             yield running
     else:
         database_url = request.getfixturevalue("fresh_postgres_url")
-        with on_postgres(tmp_path, database_url) as running:
+        with on_postgres(tmp, database_url) as running:
             yield running
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context()
-    yield context
-    context.close()
-
-
-def sign_in(page: Page, url: str, email: str) -> None:
-    page.goto(f"{url}/")
-    page.fill("input[name=email]", email)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/messages/")
-    connected(page)
-
-
-def connected(page: Page) -> None:
-    """Wait until htmx has opened the page's websocket."""
-    page.wait_for_function(
-        "() => { const el = document.querySelector('[ws-connect]');"
-        " return el && el['htmx-internal-data'] && el['htmx-internal-data'].webSocket"
-        " && el['htmx-internal-data'].webSocket.socket.readyState === 1; }",
-        timeout=REPLY_TIMEOUT_MS,
-    )
-
-
-def send(page: Page, text: str) -> None:
-    page.fill("input[name=content]", text)
-    page.press("input[name=content]", "Enter")
-
-
-def bubbles(page: Page, kind: str) -> list[str]:
-    return page.locator(f".message--{kind} .message__bubble").all_inner_texts()
 
 
 def test_sign_in_sends_the_welcome_mail(deployment: Deployment, context: BrowserContext) -> None:
