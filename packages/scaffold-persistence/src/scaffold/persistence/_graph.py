@@ -13,10 +13,11 @@ sets them.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import MANYTOONE, ONETOMANY, selectinload
+from sqlalchemy.orm.attributes import instance_state
 
 from ._errors import MappingError
 
@@ -25,87 +26,135 @@ if TYPE_CHECKING:
     from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 
-def apply_changes(
-    session: Session, target: object, source: object, came_from: object = None
-) -> bool:
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What to compare on one model, worked out once per mapper."""
+
+    name: str
+    columns: tuple[str, ...]  # plain columns: neither the primary key nor the version
+    primary_key: tuple[str, ...]
+    owned: tuple[tuple[str, bool, _Plan], ...]  # one-to-many: key, holds a list, child plan
+    references: tuple[RelationshipProperty[Any], ...]  # other relationships
+
+    def identity(self, instance: object) -> tuple[object, ...]:
+        """The primary key of a loaded or a new instance of this model."""
+        values = instance.__dict__
+        return tuple(values.get(key) for key in self.primary_key)
+
+
+@functools.cache
+def _plan(mapper: Mapper[Any]) -> _Plan:
+    primary_key = tuple(mapper.get_property_by_column(c).key for c in mapper.primary_key)
+    skipped = {*primary_key, version_key(mapper)}
+    relationships = list(mapper.relationships)
+    return _Plan(
+        name=mapper.class_.__name__,
+        columns=tuple(p.key for p in mapper.column_attrs if p.key not in skipped),
+        primary_key=primary_key,
+        owned=tuple(
+            (r.key, bool(r.uselist), _plan(r.mapper))
+            for r in relationships
+            if r.direction is ONETOMANY and r.mapper is not mapper
+        ),
+        references=tuple(
+            r for r in relationships if r.direction is not ONETOMANY or r.mapper is mapper
+        ),
+    )
+
+
+def apply_changes(session: Session, target: object, source: object) -> bool:
     """Make persistent `target` equal to transient `source`; return whether anything changed.
 
     Only attributes that the mapping set on `source` are compared, so columns filled by
     the database or the ORM (timestamps, the version) keep their values.
     """
-    mapper: Mapper[Any] = sa.inspect(target).mapper
-    given = sa.inspect(source).dict
-    loaded = sa.inspect(target).dict
-    changed = False
-    version = version_key(mapper)
-    for prop in mapper.column_attrs:
-        key = prop.key
-        if key not in given or key == version:
-            continue
-        new = given[key]
-        old = loaded[key] if key in loaded else getattr(target, key)
-        if new is old or new == old:
-            continue
-        if any(column.primary_key for column in prop.columns):
-            raise MappingError(
-                f"{mapper.class_.__name__}.{key} is part of the primary key and changed from "
-                f"{old!r} to {new!r}; an entity's id cannot change"
-            )
-        setattr(target, key, new)
-        changed = True
-    for relationship in mapper.relationships:
+    return _apply(session, _plan(instance_state(target).mapper), target, source, None)
+
+
+def _apply(session: Session, plan: _Plan, target: object, source: object, parent: object) -> bool:
+    given = source.__dict__
+    changed = _apply_columns(plan, target, given)
+    for key, uselist, child_plan in plan.owned:
+        if key in given:
+            new_value = given[key]
+            if uselist:
+                new_children = list(new_value or ())
+                changed |= _apply_collection(
+                    session, child_plan, key, target, source=source, new_children=new_children
+                )
+            else:
+                changed |= _apply_single(
+                    session, child_plan, key, target, source=source, new_child=new_value
+                )
+    for relationship in plan.references:
         if relationship.key in given:
-            changed |= _apply_relationship(session, relationship, target, source, came_from)
+            _refuse_reference(plan, relationship, given[relationship.key], parent)
     return changed
 
 
-def _apply_relationship(
-    session: Session,
-    relationship: RelationshipProperty[Any],
-    target: object,
-    source: object,
-    came_from: object,
-) -> bool:
-    new = sa.inspect(source).dict[relationship.key]
-    owner = type(target).__name__
+def _apply_columns(plan: _Plan, target: object, given: dict[str, Any]) -> bool:
+    loaded = target.__dict__
+    changed = False
+    for key in plan.columns:
+        if key in given:
+            new = given[key]
+            old = loaded[key] if key in loaded else getattr(target, key)
+            if new is not old and new != old:
+                setattr(target, key, new)
+                changed = True
+    for key in plan.primary_key:
+        if key in given and given[key] != loaded.get(key):
+            raise MappingError(
+                f"{plan.name}.{key} is part of the primary key and changed from "
+                f"{loaded.get(key)!r} to {given[key]!r}; an entity's id cannot change"
+            )
+    return changed
+
+
+def _refuse_reference(
+    plan: _Plan, relationship: RelationshipProperty[Any], value: object, came_from: object
+) -> None:
     if relationship.direction is MANYTOONE:
-        if new is None or new is came_from:
-            return False  # the back reference to the parent being applied
+        if value is None or value is came_from:
+            return  # the back reference to the parent being applied
         raise MappingError(
-            f"the mapping set {owner}.{relationship.key}, a many-to-one relationship to "
+            f"the mapping set {plan.name}.{relationship.key}, a many-to-one relationship to "
             f"{relationship.mapper.class_.__name__}: an aggregate references other aggregates "
             "by their id columns; set the foreign key column instead"
         )
-    if relationship.direction is not ONETOMANY:
+    if relationship.direction is ONETOMANY:
         raise MappingError(
-            f"the mapping set {owner}.{relationship.key}, a many-to-many relationship: "
-            "an aggregate keeps its own rows in one-to-many relationships and references "
-            "other aggregates by id; map the association as child rows instead"
+            f"the mapping set {plan.name}.{relationship.key}, which relates {plan.name} rows "
+            "to each other; an aggregate's rows must be of other models (map the tree as "
+            "child rows of the root, with a parent id column)"
         )
-    if relationship.uselist:
-        return _apply_collection(session, relationship, target, source, list(new or ()))
-    return _apply_single(session, relationship, target, source, new)
+    raise MappingError(
+        f"the mapping set {plan.name}.{relationship.key}, a many-to-many relationship: "
+        "an aggregate keeps its own rows in one-to-many relationships and references "
+        "other aggregates by id; map the association as child rows instead"
+    )
 
 
 def _apply_collection(
     session: Session,
-    relationship: RelationshipProperty[Any],
+    plan: _Plan,
+    key: str,
     target: object,
+    *,
     source: object,
     new_children: list[object],
 ) -> bool:
-    key = relationship.key
     old_children = list(getattr(target, key))
-    by_key = {_identity(child): child for child in old_children}
-    result: list[Any] = []
+    by_key = {plan.identity(child): child for child in old_children}
+    result: list[object] = []
     changed = False
     for child in new_children:
-        existing = by_key.pop(_identity(child), None)
+        existing = by_key.pop(plan.identity(child), None)
         if existing is None:
             result.append(child)
             changed = True
         else:
-            changed |= apply_changes(session, existing, child, came_from=source)
+            changed |= _apply(session, plan, existing, child, source)
             result.append(existing)
     same_members = len(result) == len(old_children) and all(
         a is b for a, b in zip(result, old_children, strict=True)
@@ -119,33 +168,21 @@ def _apply_collection(
 
 
 def _apply_single(
-    session: Session,
-    relationship: RelationshipProperty[Any],
-    target: object,
-    source: object,
-    new_child: object,
+    session: Session, plan: _Plan, key: str, target: object, *, source: object, new_child: object
 ) -> bool:
-    key = relationship.key
     old_child = getattr(target, key)
     if new_child is None and old_child is None:
         return False
     if (
         old_child is not None
         and new_child is not None
-        and _identity(old_child) == _identity(new_child)
+        and plan.identity(old_child) == plan.identity(new_child)
     ):
-        return apply_changes(session, old_child, new_child, came_from=source)
+        return _apply(session, plan, old_child, new_child, source)
     setattr(target, key, new_child)
     if old_child is not None:
         session.delete(old_child)
     return True
-
-
-def _identity(instance: object) -> tuple[Any, ...]:
-    state = sa.inspect(instance)
-    if state.identity is not None:
-        return tuple(state.identity)
-    return tuple(state.mapper.primary_key_from_instance(instance))
 
 
 @functools.cache
@@ -156,9 +193,9 @@ def version_key(mapper: Mapper[Any]) -> str | None:
 
 
 @functools.cache
-def owned_relationships(mapper: Mapper[Any]) -> frozenset[str]:
+def owned_relationships(mapper: Mapper[Any]) -> tuple[str, ...]:
     """The keys of the one-to-many relationships that hold an aggregate's own rows."""
-    return frozenset(r.key for r in mapper.relationships if r.direction is ONETOMANY)
+    return tuple(key for key, _, _ in _plan(mapper).owned)
 
 
 @functools.cache

@@ -23,6 +23,7 @@ from alembic.runtime.migration import MigrationContext
 
 from ._engine import Database
 from ._errors import DatabaseUrlError
+from ._url import parse_database_url
 from .model import UtcDateTime
 
 if TYPE_CHECKING:
@@ -174,7 +175,7 @@ def run_migrations(
         )
     if context.is_offline_mode():
         context.configure(
-            url=Database(database_url).url.url,
+            url=parse_database_url(database_url).url,
             target_metadata=target_metadata,
             literal_binds=True,
             render_item=_render_item,

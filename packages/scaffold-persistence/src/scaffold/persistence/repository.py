@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, final, get_args, get_origin
 
 import sqlalchemy as sa
 from sqlalchemy.exc import MissingGreenlet, StatementError
+from sqlalchemy.orm.attributes import instance_state
 
 from ._binding import binding_of
 from ._errors import DuplicateEntityError, EntityNotTrackedError, MappingError
@@ -133,10 +134,11 @@ class GenericSqlRepository[E: Entity, ID: EntityId, DTO](abc.ABC):
         returned, so changes made to it are not lost.
         """
         self._binding.require_active(self, "map_dto_to_entity_and_track")
-        state = sa.inspect(dto)
-        unloaded = owned_relationships(state.mapper) & state.unloaded
-        if unloaded and state.identity is not None:
-            raise _not_loaded(dto, ", ".join(sorted(unloaded)))
+        state = instance_state(dto)
+        if state.key is not None:
+            unloaded = [key for key in owned_relationships(state.mapper) if key not in dto.__dict__]
+            if unloaded:
+                raise _not_loaded(dto, ", ".join(unloaded))
         try:
             return self._track_loaded(dto)
         except (MissingGreenlet, StatementError) as error:
@@ -162,13 +164,13 @@ class GenericSqlRepository[E: Entity, ID: EntityId, DTO](abc.ABC):
     # Driven by the unit of work.
 
     def _track_loaded(self, dto: DTO) -> E:
-        identity = sa.inspect(dto).identity
+        identity = instance_state(dto).key
         if identity is None:
             raise MappingError(
                 f"{type(dto).__name__} is not a loaded row: map_dto_to_entity_and_track() "
                 "takes models returned by a query on this repository's session"
             )
-        key = identity[0]
+        key = identity[1][0]
         tracked = self._tracked.get(key)
         if tracked is not None:
             return tracked.entity
