@@ -134,9 +134,13 @@ def wait_until_serving(port: int, process: subprocess.Popen[bytes], label: str) 
     raise RuntimeError(f"{label}: not serving after 30 s")
 
 
+PIN = {"server": (), "wrk": ()}
+
+
 def run_wrk(port: int, duration: float, connections: int) -> tuple[float, str]:
     output = subprocess.run(  # noqa: S603 - our own command line
         [  # noqa: S607 - wrk from PATH, as Debian installs it
+            *PIN["wrk"],
             "wrk",
             "-t1",
             f"-c{connections}",
@@ -160,7 +164,7 @@ def measure(framework: str, server: str, args: argparse.Namespace, env: dict[str
     port = free_port()
     label = f"{framework} on {server}"
     process = subprocess.Popen(  # noqa: S603 - our own command line
-        server_command(server, TARGETS[framework], port),
+        (*PIN["server"], *server_command(server, TARGETS[framework], port)),
         cwd=HERE,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -192,7 +196,15 @@ def main() -> None:
         default="hypercorn,uvicorn,granian,scaffold serve",
         help="comma-separated subset of the servers to measure",
     )
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="pin the server to CPU 1 and wrk to CPU 0 (taskset), for steadier figures",
+    )
     args = parser.parse_args()
+    if args.pin:
+        PIN["server"] = ("taskset", "-c", "1")
+        PIN["wrk"] = ("taskset", "-c", "0")
     servers = set(args.servers.split(","))
     matrix = [(framework, server) for framework, server in MATRIX if server in servers]
     if shutil.which("wrk") is None:
@@ -201,7 +213,8 @@ def main() -> None:
     results: dict[tuple[str, str], list[float]] = {key: [] for key in matrix}
     print(
         f"wrk -t1 -c{args.connections} -d{args.duration:g}s, {args.rounds} rounds, "
-        f"one worker per server, {os.cpu_count()} CPUs shared with wrk"
+        f"one worker per server, {os.cpu_count()} CPUs"
+        + (", server pinned to CPU 1 and wrk to CPU 0" if args.pin else " shared with wrk")
     )
     for round_number in range(1, args.rounds + 1):
         for framework, server in matrix:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from hypercorn.middleware import ProxyFixMiddleware
 from quart import Blueprint, Quart, request, session
@@ -81,6 +81,7 @@ class WebApp(Quart):
         init_container: bool = True,
         close_container: bool = True,
     ) -> None:
+        self._async_functions: dict[object, bool] = {}
         super().__init__(
             import_name,
             static_folder=None,
@@ -132,6 +133,28 @@ class WebApp(Quart):
             self.add_url_rule(self.settings.health_path, "health", _health)
 
         self.register_controllers(controllers)
+
+    # Quart asks inspect.iscoroutinefunction about every hook, view and handler on every
+    # request; the answer never changes for a function, so it is remembered.
+    @overload
+    def ensure_async[**P, T](
+        self, func: Callable[P, Awaitable[T]]
+    ) -> Callable[P, Awaitable[T]]: ...
+    @overload
+    def ensure_async[**P, T](self, func: Callable[P, T]) -> Callable[P, Awaitable[T]]: ...
+    def ensure_async[**P, T](
+        self, func: Callable[P, Awaitable[T]] | Callable[P, T]
+    ) -> Callable[P, Awaitable[T]]:
+        key = getattr(func, "__func__", func)
+        try:
+            is_async = self._async_functions[key]
+        except KeyError:
+            is_async = self._async_functions[key] = inspect.iscoroutinefunction(func)
+        except TypeError:  # an unhashable callable
+            is_async = inspect.iscoroutinefunction(func)
+        if is_async:
+            return func  # type: ignore[return-value]
+        return self.sync_to_async(func)  # type: ignore[arg-type]
 
     # Jinja: escape everything, whatever the template's file name (Quart escapes .html only).
     def select_jinja_autoescape(self, filename: str | None) -> bool:  # noqa: ARG002 - Quart's signature
