@@ -1,8 +1,10 @@
 # ruff: noqa: S608 - the statements are assembled from a checked schema name, never from input
 """The SQL statements of the PostgreSQL backend, built once per schema name.
 
-Parameters use psycopg's `%(name)s` style, except `enqueue_in_transaction`, which a unit
-of work runs through SQLAlchemy `text()` and so uses `:name` and CAST() (never `::`).
+Parameters use psycopg's `%(name)s` style; arrays go in binary (`%(name)b`), which psycopg
+encodes several times faster than text for the hundreds of ids of a batch. The exception
+is `enqueue_in_transaction`, which a unit of work runs through SQLAlchemy `text()` and so
+uses `:name` and CAST() (never `::`).
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ def build(schema: str) -> Statements:
     channel = f"scaffold_tasks.{schema}"
 
     active_queues = f"""
-        SELECT q FROM unnest(%(queues)s::text[]) AS q
+        SELECT q FROM unnest(%(queues)b::text[]) AS q
         WHERE q NOT IN (SELECT name FROM {queues_table} WHERE paused)"""
     claim_update = f"""
         UPDATE {t} AS t
@@ -172,27 +174,27 @@ def build(schema: str) -> Statements:
                 SELECT id, name, queue, payload::json, priority, max_attempts,
                        coalesce(run_at, now() + coalesce(delay, 0) * interval '1 second'),
                        dedup_key
-                FROM unnest(%(ids)s::uuid[], %(names)s::text[], %(queues)s::text[],
-                            %(payloads)s::text[], %(priorities)s::int[], %(max_attempts)s::int[],
-                            %(run_ats)s::timestamptz[], %(delays)s::double precision[],
-                            %(dedup_keys)s::text[])
+                FROM unnest(%(ids)b::uuid[], %(names)b::text[], %(queues)b::text[],
+                            %(payloads)b::text[], %(priorities)b::int[], %(max_attempts)b::int[],
+                            %(run_ats)b::timestamptz[], %(delays)b::double precision[],
+                            %(dedup_keys)b::text[])
                     AS i(id, name, queue, payload, priority, max_attempts, run_at, delay,
                          dedup_key)
                 ON CONFLICT DO NOTHING
                 RETURNING id, queue
             )
             SELECT id, pg_notify(%(channel)s, queue) FROM ins""",
-        notify_queues="SELECT pg_notify(%(channel)s, q) FROM unnest(%(queues)s::text[]) AS q",
+        notify_queues="SELECT pg_notify(%(channel)s, q) FROM unnest(%(queues)b::text[]) AS q",
         copy_tasks=(f"COPY {t} (id, name, queue, payload, priority, max_attempts) FROM STDIN"),
         claim=claim,
         claim_limited=claim_limited,
         limits_lock="SELECT pg_advisory_xact_lock(hashtext(%(key)s))",
         ack_done_keep=f"""
             UPDATE {t} SET state = 'done', finished_at = now(), lease_expires_at = NULL
-            WHERE id = ANY(%(ids)s::uuid[]) AND worker_id = %(worker)s AND state = 'running'""",
+            WHERE id = ANY(%(ids)b::uuid[]) AND worker_id = %(worker)s AND state = 'running'""",
         ack_done_delete=f"""
             DELETE FROM {t}
-            WHERE id = ANY(%(ids)s::uuid[]) AND worker_id = %(worker)s AND state = 'running'""",
+            WHERE id = ANY(%(ids)b::uuid[]) AND worker_id = %(worker)s AND state = 'running'""",
         ack_failed=f"""
             UPDATE {t} AS t SET
                 state = CASE WHEN f.retry_in IS NULL THEN 'dead' ELSE 'queued' END,
@@ -200,14 +202,14 @@ def build(schema: str) -> Statements:
                               ELSE now() + f.retry_in * interval '1 second' END,
                 finished_at = CASE WHEN f.retry_in IS NULL THEN now() END,
                 last_error = f.error, lease_expires_at = NULL
-            FROM unnest(%(ids)s::uuid[], %(errors)s::text[], %(retry_in)s::double precision[])
+            FROM unnest(%(ids)b::uuid[], %(errors)b::text[], %(retry_in)b::double precision[])
                 AS f(id, error, retry_in)
             WHERE t.id = f.id AND t.worker_id = %(worker)s AND t.state = 'running'
             RETURNING t.queue""",
         extend_leases=f"""
             WITH extended AS (
                 UPDATE {t} SET lease_expires_at = now() + %(lease)s * interval '1 second'
-                WHERE id = ANY(%(held)s::uuid[]) AND worker_id = %(worker)s
+                WHERE id = ANY(%(held)b::uuid[]) AND worker_id = %(worker)s
                   AND state = 'running'
                 RETURNING id
             ),
@@ -215,16 +217,16 @@ def build(schema: str) -> Statements:
                 UPDATE {t} SET state = 'queued', attempts = greatest(attempts - 1, 0),
                     worker_id = NULL, lease_expires_at = NULL, run_at = now()
                 WHERE state = 'running' AND worker_id = %(worker)s
-                  AND id <> ALL(%(held)s::uuid[])
+                  AND id <> ALL(%(held)b::uuid[])
                 RETURNING id
             )
-            SELECT id FROM unnest(%(held)s::uuid[]) AS h(id)
+            SELECT id FROM unnest(%(held)b::uuid[]) AS h(id)
             WHERE id NOT IN (SELECT id FROM extended)""",
         release=f"""
             WITH released AS (
                 UPDATE {t} SET state = 'queued', attempts = greatest(attempts - 1, 0),
                     worker_id = NULL, lease_expires_at = NULL, run_at = now()
-                WHERE id = ANY(%(ids)s::uuid[]) AND worker_id = %(worker)s
+                WHERE id = ANY(%(ids)b::uuid[]) AND worker_id = %(worker)s
                   AND state = 'running'
                 RETURNING queue
             )
@@ -254,21 +256,21 @@ def build(schema: str) -> Statements:
             FROM recovered""",
         seconds_until_due=f"""
             SELECT extract(epoch FROM min(run_at) - now())::double precision FROM {t}
-            WHERE state = 'queued' AND queue = ANY(%(queues)s::text[])""",
+            WHERE state = 'queued' AND queue = ANY(%(queues)b::text[])""",
         read_limits=f"SELECT name, max_running FROM {limits}",
         upsert_limits=f"""
             INSERT INTO {limits} (name, max_running)
-            SELECT * FROM unnest(%(names)s::text[], %(limits)s::int[])
+            SELECT * FROM unnest(%(names)b::text[], %(limits)b::int[])
             ON CONFLICT (name) DO UPDATE SET max_running = excluded.max_running,
                 changed_at = now()
             WHERE {limits}.max_running <> excluded.max_running""",
-        delete_limits=f"DELETE FROM {limits} WHERE name = ANY(%(names)s::text[])",
+        delete_limits=f"DELETE FROM {limits} WHERE name = ANY(%(names)b::text[])",
         fire_ticks=f"""
             WITH input AS (
                 SELECT * FROM unnest(
-                    %(schedules)s::text[], %(fire_times)s::timestamptz[], %(ids)s::uuid[],
-                    %(names)s::text[], %(queues)s::text[], %(payloads)s::text[],
-                    %(priorities)s::int[], %(max_attempts)s::int[])
+                    %(schedules)b::text[], %(fire_times)b::timestamptz[], %(ids)b::uuid[],
+                    %(names)b::text[], %(queues)b::text[], %(payloads)b::text[],
+                    %(priorities)b::int[], %(max_attempts)b::int[])
                 AS i(schedule, fire_time, id, name, queue, payload, priority, max_attempts)
             ),
             tick AS (
@@ -289,18 +291,18 @@ def build(schema: str) -> Statements:
             FROM ins""",
         last_fire_times=f"""
             SELECT schedule, max(fire_time) FROM {ticks}
-            WHERE schedule = ANY(%(schedules)s::text[]) GROUP BY schedule""",
+            WHERE schedule = ANY(%(schedules)b::text[]) GROUP BY schedule""",
         prune_ticks=f"""
             DELETE FROM {ticks} AS old
             WHERE old.fire_time < now() - %(older_than)s * interval '1 second'
               AND old.fire_time < (SELECT max(fire_time) FROM {ticks} AS newest
                                    WHERE newest.schedule = old.schedule)""",
         list_tasks=f"""
-            SELECT {_TASK_COLUMNS} FROM {t} WHERE state = ANY(%(states)s::text[])
+            SELECT {_TASK_COLUMNS} FROM {t} WHERE state = ANY(%(states)b::text[])
             ORDER BY created_at, id LIMIT %(limit)s""",
         list_tasks_in_queue=f"""
             SELECT {_TASK_COLUMNS} FROM {t}
-            WHERE state = ANY(%(states)s::text[]) AND queue = %(queue)s
+            WHERE state = ANY(%(states)b::text[]) AND queue = %(queue)s
             ORDER BY created_at, id LIMIT %(limit)s""",
         get_task=f"SELECT {_TASK_COLUMNS} FROM {t} WHERE id = %(id)s",
         counts=f"SELECT queue, state, count(*) FROM {t} GROUP BY queue, state ORDER BY 1, 2",
@@ -308,7 +310,7 @@ def build(schema: str) -> Statements:
             WITH retried AS (
                 UPDATE {t} SET state = 'queued', attempts = 0, run_at = now(),
                     finished_at = NULL, worker_id = NULL
-                WHERE state = 'dead' AND id = ANY(%(ids)s::uuid[])
+                WHERE state = 'dead' AND id = ANY(%(ids)b::uuid[])
                 RETURNING queue
             )
             SELECT count(*), (SELECT count(pg_notify(%(channel)s, q))
@@ -324,7 +326,7 @@ def build(schema: str) -> Statements:
             SELECT count(*), (SELECT count(pg_notify(%(channel)s, q))
                               FROM (SELECT DISTINCT queue AS q FROM retried) AS d)
             FROM retried""",
-        purge_ids=f"DELETE FROM {t} WHERE state = %(state)s AND id = ANY(%(ids)s::uuid[])",
+        purge_ids=f"DELETE FROM {t} WHERE state = %(state)s AND id = ANY(%(ids)b::uuid[])",
         purge_all=f"""
             DELETE FROM {t}
             WHERE state = %(state)s AND (%(queue)s::text IS NULL OR queue = %(queue)s)""",
