@@ -139,7 +139,7 @@ PIN = {"server": (), "wrk": ()}
 
 def run_wrk(port: int, duration: float, connections: int) -> tuple[float, str]:
     output = subprocess.run(  # noqa: S603 - our own command line
-        [  # noqa: S607 - wrk from PATH, as Debian installs it
+        [
             *PIN["wrk"],
             "wrk",
             "-t1",
@@ -186,7 +186,18 @@ def measure(framework: str, server: str, args: argparse.Namespace, env: dict[str
             process.wait()
 
 
-def main() -> None:
+def ratio_line(label: str, ratios: list[float], target: float | None) -> str:
+    verdict = (
+        ""
+        if target is None
+        else f"  (target >= {target:g}x: "
+        + ("ok)" if statistics.median(ratios) >= target else "BELOW TARGET)")
+    )
+    spread = ", ".join(f"{r:.2f}" for r in ratios)
+    return f"  {label:<42} {statistics.median(ratios):5.2f}x{verdict}   rounds: {spread}"
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=5, help="seconds per measurement")
     parser.add_argument("--rounds", type=int, default=3)
@@ -201,49 +212,64 @@ def main() -> None:
         action="store_true",
         help="pin the server to CPU 1 and wrk to CPU 0 (taskset), for steadier figures",
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def run_rounds(
+    matrix: list[tuple[str, str]], args: argparse.Namespace
+) -> list[dict[tuple[str, str], float]]:
+    env = environment()
+    rounds: list[dict[tuple[str, str], float]] = []
+    for number in range(1, args.rounds + 1):
+        # Alternate the order each round so that a slow spell of the shared machine does
+        # not always hit the same peer; ratios are taken within a round.
+        order = matrix if number % 2 else list(reversed(matrix))
+        rates: dict[tuple[str, str], float] = {}
+        for framework, server in order:
+            rate = rates[framework, server] = measure(framework, server, args, env)
+            print(f"  round {number}: {framework:>8} on {server:<14} {rate:9.0f} req/s")
+        rounds.append(rates)
+    return rounds
+
+
+def report(rounds: list[dict[tuple[str, str], float]], servers: set[str]) -> None:
+    print("\nmedian requests per second")
+    for framework, server in rounds[0]:
+        rate = statistics.median(r[framework, server] for r in rounds)
+        print(f"  {framework:>8} on {server:<14} {rate:9.0f}")
+
+    def line(
+        label: str, top: tuple[str, str], bottom: tuple[str, str], target: float | None
+    ) -> None:
+        if top in rounds[0] and bottom in rounds[0]:
+            print(ratio_line(label, [r[top] / r[bottom] for r in rounds], target))
+
+    print("\nratios (median of the per-round ratios)")
+    for server in ("hypercorn", "uvicorn", "granian"):
+        line(f"Scaffold / bare Quart on {server}", ("scaffold", server), ("quart", server), 0.9)
+    production, baseline = ("scaffold", "scaffold serve"), ("quart", "hypercorn")
+    line("production command / Quart on Hypercorn", production, baseline, 2)
+    line("Quart on Granian / Quart on Hypercorn", ("quart", "granian"), baseline, None)
+    line("Quart on Granian / Quart on Uvicorn", ("quart", "granian"), ("quart", "uvicorn"), None)
+    for server in sorted(servers & {"uvicorn", "granian"}):
+        line(f"Litestar / Scaffold on {server}", ("litestar", server), ("scaffold", server), None)
+
+
+def main() -> None:
+    args = parse_args()
     if args.pin:
         PIN["server"] = ("taskset", "-c", "1")
         PIN["wrk"] = ("taskset", "-c", "0")
-    servers = set(args.servers.split(","))
-    matrix = [(framework, server) for framework, server in MATRIX if server in servers]
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install -y wrk")
-    env = environment()
-    results: dict[tuple[str, str], list[float]] = {key: [] for key in matrix}
+    servers = set(args.servers.split(","))
+    matrix = [(framework, server) for framework, server in MATRIX if server in servers]
     print(
-        f"wrk -t1 -c{args.connections} -d{args.duration:g}s, {args.rounds} rounds, "
+        f"wrk -t1 -c{args.connections} -d{args.duration}s, {args.rounds} rounds, "
         f"one worker per server, {os.cpu_count()} CPUs"
         + (", server pinned to CPU 1 and wrk to CPU 0" if args.pin else " shared with wrk")
     )
-    for round_number in range(1, args.rounds + 1):
-        for framework, server in matrix:
-            rate = measure(framework, server, args, env)
-            results[framework, server].append(rate)
-            print(f"  round {round_number}: {framework:>8} on {server:<14} {rate:9.0f} req/s")
-    median = {key: statistics.median(values) for key, values in results.items()}
-    print("\nmedian requests per second")
-    for (framework, server), rate in median.items():
-        print(f"  {framework:>8} on {server:<14} {rate:9.0f}")
-    print("\nratios")
-    for server in ("hypercorn", "uvicorn", "granian"):
-        if server not in servers:
-            continue
-        ratio = median["scaffold", server] / median["quart", server]
-        verdict = "ok" if ratio >= 0.9 else "BELOW TARGET"
-        print(f"  Scaffold / bare Quart on {server:<10} {ratio:5.2f}x  (target >= 0.9x: {verdict})")
-    if {"scaffold serve", "hypercorn"} <= servers:
-        production = median["scaffold", "scaffold serve"] / median["quart", "hypercorn"]
-        verdict = "ok" if production >= 2 else "BELOW TARGET"
-        print(
-            f"  production command / Quart on Hypercorn {production:5.2f}x  "
-            f"(target >= 2x: {verdict})"
-        )
-    for server in ("uvicorn", "granian"):
-        if server not in servers:
-            continue
-        ratio = median["litestar", server] / median["scaffold", server]
-        print(f"  Litestar / Scaffold on {server:<12} {ratio:5.2f}x")
+    report(run_rounds(matrix, args), servers)
 
 
 if __name__ == "__main__":

@@ -28,14 +28,14 @@ from ._markers import ERROR_HANDLERS_ATTRIBUTE, HOOKS_ATTRIBUTE, ROUTES_ATTRIBUT
 from ._origins import OriginChecker
 from ._scopes import ConnectionScopes, note_failure, start_connection
 from ._secret_key import resolve_secret_key
-from ._security_headers import SecurityHeadersApplier
+from ._security_headers import SecurityHeadersApplier, SendWithSecurityHeaders
 from ._sessions import ScaffoldSessionInterface
 from ._settings import WebSettings
 from ._websocket_errors import close_for_malformed_input, malformed_input
 from ._wrappers import ScaffoldRequest, ScaffoldWebsocket
 
 if TYPE_CHECKING:
-    from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, ASGISendEvent, Scope
+    from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
     from quart.ctx import RequestContext, WebsocketContext
     from quart.typing import ResponseReturnValue, ResponseTypes
 
@@ -275,14 +275,9 @@ class WebApp(Quart):
             await super().asgi_app(scope, receive, send)
             return
         https = scope.get("scheme") == "https"
-        add_security_headers = self._security_headers.add_to
-
-        async def send_with_security_headers(message: ASGISendEvent) -> None:
-            if message["type"] == "http.response.start":
-                add_security_headers(message, https=https)  # type: ignore[arg-type]
-            await send(message)
-
-        await super().asgi_app(scope, receive, send_with_security_headers)
+        await super().asgi_app(
+            scope, receive, SendWithSecurityHeaders(send, self._security_headers, https=https)
+        )
 
     async def preprocess_request(
         self, request_context: RequestContext | None = None

@@ -4,11 +4,11 @@ The scope opens lazily, when the first controller of the connection is needed, a
 cleanups run at teardown: after the response, when the socket closes, and also when the
 client goes away mid-request and the handler is cancelled.
 
-The connection's scope lives in a context variable. Quart handles each request and each
+The connection's state lives in a context variable. Quart handles each request and each
 websocket in a task of its own, and everything that runs for the connection (hooks, the
 view, error handlers, teardown, tasks the view starts) sees that task's context;
-`start_connection` clears the variable when a connection starts, so a request made from
-inside another one (a test client call in a view) never shares its scope.
+`start_connection` gives each connection a fresh state, so a request made from inside
+another one (a test client call in a view) never shares its scope.
 """
 
 from __future__ import annotations
@@ -18,20 +18,35 @@ from contextvars import ContextVar
 
 from scaffold.di import Container, Scope
 
-_current: ContextVar[Scope | None] = ContextVar("scaffold.web.scope", default=None)
-# The unhandled error of the connection: Quart turns it into a 500 before teardown, but
-# the scope's cleanups (a unit of work rolling back) must still see it.
-_failure: ContextVar[BaseException | None] = ContextVar("scaffold.web.failure", default=None)
+
+class _Connection:
+    __slots__ = ("failure", "scope")
+
+    def __init__(self) -> None:
+        self.scope: Scope | None = None
+        # The unhandled error of the connection: Quart turns it into a 500 before
+        # teardown, but the scope's cleanups (a unit of work rolling back) must see it.
+        self.failure: BaseException | None = None
+
+
+_current: ContextVar[_Connection | None] = ContextVar("scaffold.web.connection", default=None)
 
 
 def start_connection() -> None:
-    _current.set(None)
-    _failure.set(None)
+    _current.set(_Connection())
+
+
+def _connection() -> _Connection:
+    state = _current.get()
+    if state is None:  # a hook ran before the request was preprocessed
+        state = _Connection()
+        _current.set(state)
+    return state
 
 
 def note_failure(error: BaseException) -> None:
     """Remember the error that failed the connection, for the scope's cleanups."""
-    _failure.set(error)
+    _connection().failure = error
 
 
 class ConnectionScopes:
@@ -47,10 +62,10 @@ class ConnectionScopes:
         def resolve() -> Awaitable[T]:
             # A plain function returning the scope's awaitable: one coroutine less on
             # every request than an `async def` wrapper.
-            scope = _current.get()
+            state = _connection()
+            scope = state.scope
             if scope is None:
-                scope = open_scope()
-                _current.set(scope)
+                scope = state.scope = open_scope()
             return scope.aresolve(cls)
 
         return resolve
@@ -58,7 +73,7 @@ class ConnectionScopes:
     @staticmethod
     async def close(exc: BaseException | None) -> None:
         """Run the scope's cleanups (at teardown); `exc` is what ended the connection."""
-        scope = _current.get()
-        if scope is not None:
-            _current.set(None)
-            await scope.aclose(exc if exc is not None else _failure.get())
+        state = _current.get()
+        if state is not None and state.scope is not None:
+            scope, state.scope = state.scope, None
+            await scope.aclose(exc if exc is not None else state.failure)

@@ -6,7 +6,9 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, MutableMapping
+    from collections.abc import Awaitable, Mapping, MutableMapping
+
+    from hypercorn.typing import ASGISendCallable, ASGISendEvent
 
 # 'self' covers same-origin websockets (ws/wss) in connect-src for current browsers.
 # frame-ancestors 'none' is the modern form of X-Frame-Options: DENY (kept for old ones).
@@ -72,9 +74,34 @@ class SecurityHeadersApplier:
         self._hsts = (b"strict-transport-security", hsts.encode("latin-1")) if hsts else None
 
     def add_to(self, message: MutableMapping[str, Any], *, https: bool) -> None:
-        headers = list(message.get("headers", ()))
-        present = {name.lower() for name, _ in headers}
-        headers.extend(pair for pair in self._always if pair[0] not in present)
+        headers = message.get("headers")
+        # Quart builds a fresh list for each response, with lower-case names: extend it.
+        headers = [] if headers is None else headers if type(headers) is list else list(headers)
+        present = {name for name, _ in headers}
+        for pair in self._always:
+            if pair[0] not in present:
+                headers.append(pair)
         if https and self._hsts is not None and self._hsts[0] not in present:
             headers.append(self._hsts)
         message["headers"] = headers
+
+
+class SendWithSecurityHeaders:
+    """An ASGI `send` that adds the security headers to the response start message.
+
+    A small object rather than a closure: it is made for every request.
+    """
+
+    __slots__ = ("_applier", "_https", "_send")
+
+    def __init__(
+        self, send: ASGISendCallable, applier: SecurityHeadersApplier, *, https: bool
+    ) -> None:
+        self._send = send
+        self._applier = applier
+        self._https = https
+
+    def __call__(self, message: ASGISendEvent) -> Awaitable[None]:
+        if message["type"] == "http.response.start":
+            self._applier.add_to(message, https=self._https)  # type: ignore[arg-type]
+        return self._send(message)
