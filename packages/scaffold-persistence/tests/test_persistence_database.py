@@ -2,6 +2,7 @@
 clear errors."""
 
 import asyncio
+import threading
 from pathlib import Path
 
 import persistence_shop as shop
@@ -112,9 +113,14 @@ class TestSqlite:
         """An SQLite path that is a directory gives DatabaseUnavailableError."""
         folder = tmp_path / "folder.db"
         folder.mkdir()
+        before = set(threading.enumerate())
         async with Database(f"sqlite:///{folder}") as database:
             with pytest.raises(DatabaseUnavailableError, match=r"folder\.db"):
                 await database.check()
+        # aiosqlite stops the failed connection's thread without waiting for it; the thread
+        # must finish while this test's event loop still exists.
+        for thread in set(threading.enumerate()) - before:
+            await asyncio.to_thread(thread.join, 10)
 
 
 class TestPostgres:
