@@ -98,3 +98,19 @@ async def test_logout_signs_out(app) -> None:
         assert (await (await client.get("/who")).get_json())["user"] == 7
         await client.post("/logout", form={"csrf_token": await client.csrf_token()})
         assert (await (await client.get("/who")).get_json())["user"] is None
+
+
+async def test_trusted_proxy_makes_the_cookie_secure(make_app) -> None:
+    """Behind a trusted TLS proxy (proxy_hops=1), X-Forwarded-Proto: https counts as HTTPS."""
+    app = make_app(AccountController, proxy_hops=1)
+    async with WebTestClient(app) as client:
+        response = await client.get("/visit", headers={"X-Forwarded-Proto": "https"})
+    assert "Secure" in cookie_of(response)
+    assert "Strict-Transport-Security" in response.headers
+
+
+async def test_forwarded_headers_are_ignored_without_proxy(app) -> None:
+    """Without proxy_hops a client cannot claim HTTPS through X-Forwarded-Proto."""
+    async with WebTestClient(app) as client:
+        response = await client.get("/visit", headers={"X-Forwarded-Proto": "https"})
+    assert "Secure" not in cookie_of(response)
