@@ -261,3 +261,24 @@ class TestDiscovery:
         async with WebTestClient(app) as client:
             response = await client.get("/beta/")
         assert await response.get_data(as_text=True) == "beta after alpha"
+
+
+class TestSubclassingTheApp:
+    def test_init_hook_runs_after_construction(self, tmp_path) -> None:
+        """A WebApp subclass's init() runs once the app is built (the 0.9 hook)."""
+
+        class StrictApp(BaseWebApp):
+            def init(self) -> None:
+                self.jinja_env.undefined = jinja2.StrictUndefined
+
+        container = Container()
+        container.add_instance(Greeter, Greeter())
+        app = StrictApp(
+            "strict",
+            container,
+            settings=WebSettings(secret_key="s" * 40, data_dir=tmp_path),
+            controllers=[ItemsController],
+            root_path=str(tmp_path),
+        )
+        assert app.jinja_env.undefined is jinja2.StrictUndefined
+        assert "items" in app.controllers

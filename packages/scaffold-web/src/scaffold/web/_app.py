@@ -133,6 +133,13 @@ class WebApp(Quart):
             self.add_url_rule(self.settings.health_path, "health", _health)
 
         self.register_controllers(controllers)
+        self.init()
+
+    def init(self) -> None:
+        """Override to adjust the app at the end of construction (the 0.9 hook).
+
+        For example ``self.jinja_env.undefined = jinja2.StrictUndefined``.
+        """
 
     # Quart asks inspect.iscoroutinefunction about every hook, view and handler on every
     # request; the answer never changes for a function, so it is remembered.
