@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jinja2
 import pytest
 from quart import Response, ResponseReturnValue
 from werkzeug.exceptions import NotFound
 
+from scaffold.di import Container
 from scaffold.web import (
     BaseController,
+    BaseWebApp,
+    WebSettings,
     after_request,
     after_websocket,
     before_request,
