@@ -10,12 +10,14 @@ import sqlalchemy as sa
 
 from scaffold.persistence import (
     AfterCommitError,
+    Database,
     EventCodecError,
     EventRecorder,
     Outbox,
     OutboxRelay,
     UnitOfWorkFactory,
     outbox_table,
+    utc_now,
 )
 
 
@@ -155,6 +157,54 @@ class TestOutbox:
         """An outbox that would never deliver is refused."""
         with pytest.raises(ValueError, match="at least 1"):
             Outbox(shop.EVENT_CODEC, max_attempts=0)
+
+
+class TestDispatchersThatWrite:
+    async def test_a_dispatcher_may_write_through_its_own_unit_of_work(self, database):
+        """A dispatcher that commits to the same database (as enqueueing a task does)
+        works during delivery, on SQLite too, where there is a single write lock."""
+        outbox = Outbox(shop.EVENT_CODEC)
+
+        async def record_in_audit(event):
+            async with factory.create() as uow:
+                await uow.execute_sql(
+                    "INSERT INTO persistence_audit (message) VALUES (:m)",
+                    {"m": type(event).__name__},
+                )
+                await uow.commit()
+
+        factory = UnitOfWorkFactory(
+            database, shop.SqlShopUnitOfWork, dispatcher=record_in_audit, outbox=outbox
+        )
+        await commit_order(factory)
+        async with database.engine.connect() as connection:
+            rows = await connection.execute(sa.text("SELECT message FROM persistence_audit"))
+            assert sorted(rows.scalars()) == ["LineAdded", "OrderPlaced"]
+        assert await outbox_rows(database) == []
+
+
+class TestClaims:
+    async def test_a_claimed_row_waits_for_its_claim_to_time_out(self, tmp_path):
+        """On SQLite, a row claimed by a relay that went away is delivered by another relay
+        only once the claim timed out (PostgreSQL's row locks end with the connection)."""
+        outbox = Outbox(shop.EVENT_CODEC, claim_timeout=0.5)
+        async with Database(f"sqlite:///{tmp_path / 'claims.db'}") as database:
+            await database.create_all(shop.OrderRow.metadata)
+            async with database.session() as session:
+                await outbox.write(session, [shop.OrderPaid(shop.OrderId.new(), utc_now())])
+                await session.execute(sa.update(outbox_table).values(claimed_at=utc_now()))
+                await session.commit()
+            dispatcher = Flaky()
+            relay = OutboxRelay(database, dispatcher, outbox)
+            assert await relay.deliver_pending() == 0
+            await asyncio.sleep(0.6)
+            assert await relay.deliver_pending() == 1
+            assert [type(event) for event in dispatcher.events] == [shop.OrderPaid]
+
+    def test_claim_timeout_cannot_be_negative(self):
+        """A negative claim timeout is refused."""
+        with pytest.raises(ValueError, match="cannot be negative"):
+            Outbox(shop.EVENT_CODEC, claim_timeout=-1)
 
 
 class TestRelay:

@@ -6,12 +6,12 @@ after the commit the unit of work delivers its own rows; an `OutboxRelay` (in th
 or a task in the web process) delivers whatever is left, for instance after a crash
 between the commit and the delivery.
 
-Each row is delivered in a transaction of its own that deletes it: the row is claimed
-(`FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock on SQLite), handed to the
-dispatcher, and deleted on success. So a delivered row is gone for good, two relays never
-deliver the same row, and an event is redelivered only if the process died while the
-dispatcher was handling it. A failing dispatcher leaves the row with its error and an
-attempt count; after `max_attempts` the row stays in the table for inspection.
+Each row is claimed (a row lock on PostgreSQL, a `claimed_at` stamp on SQLite; see
+`_outbox_delivery`), handed to the dispatcher and deleted once the dispatcher returned.
+So a delivered row is gone for good, two relays never deliver the same row, and an event
+is delivered again only if the process died while the dispatcher was handling it. A
+failing dispatcher leaves the row with its error and an attempt count; after
+`max_attempts` the row stays in the table for inspection.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from ._engine import Database
 from ._ids import uuid7
+from ._outbox_delivery import Claim, deliver_leased, deliver_locked
 from .model import Base, UtcDateTime, utc_now
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ outbox_table = sa.Table(
     sa.Column("payload", sa.Text(), nullable=False),
     sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("last_error", sa.Text(), nullable=True),
+    sa.Column("claimed_at", UtcDateTime(), nullable=True),
     comment="Domain events committed but not yet delivered (scaffold-persistence).",
 )
 """The outbox table; part of `Base.metadata`, so Alembic's autogenerate creates it."""
@@ -58,13 +60,21 @@ class Outbox:
         codec: turns events into a topic and a JSON text and back
             (`DataclassEventCodec` for dataclass events).
         max_attempts: failed deliveries after which a row is no longer retried.
+        claim_timeout: seconds after which a row claimed on SQLite, but neither delivered
+            nor released, counts as left behind by a process that died (keep it above the
+            longest a dispatcher takes).
     """
 
-    def __init__(self, codec: EventCodec, *, max_attempts: int = 10) -> None:
+    def __init__(
+        self, codec: EventCodec, *, max_attempts: int = 10, claim_timeout: float = 60.0
+    ) -> None:
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
+        if claim_timeout < 0:
+            raise ValueError(f"claim_timeout cannot be negative, got {claim_timeout}")
         self.codec = codec
         self.max_attempts = max_attempts
+        self.claim_timeout = claim_timeout
 
     async def write(self, session: AsyncSession, events: Collection[object]) -> list[uuid.UUID]:
         """Insert one row per event in the session's transaction; return their ids."""
@@ -104,40 +114,47 @@ class Outbox:
         Returns the row's id (None when there was none to claim) and whether it was
         delivered. A dispatcher failure is recorded on the row, not raised.
         """
-        table = outbox_table
-        pick = sa.select(table.c.id).where(table.c.attempts < self.max_attempts)
-        if only is not None:
-            pick = pick.where(table.c.id == only)
-        if skip:
-            pick = pick.where(table.c.id.not_in(list(skip)))
-        chosen = pick.order_by(table.c.id).limit(1).with_for_update(skip_locked=True)
-        claim = (
-            sa.delete(table)
-            .where(table.c.id == chosen.scalar_subquery())
-            .returning(table.c.id, table.c.topic, table.c.payload)
-        )
-        row = (await session.execute(claim)).one_or_none()
-        if row is None:
-            await session.rollback()
-            return None, False
-        try:
-            event = self.codec.decode(row.topic, row.payload)
-            await dispatcher(event)
-        except Exception as error:  # noqa: BLE001 - recorded on the row and retried later
-            await session.rollback()
-            await self._record_failure(session, row.id, row.topic, error)
-            return row.id, False
-        await session.commit()
-        return row.id, True
 
-    async def _record_failure(
-        self, session: AsyncSession, row_id: uuid.UUID, topic: str, error: Exception
-    ) -> None:
+        async def dispatch(claim: Claim) -> None:
+            await dispatcher(self.codec.decode(claim.topic, claim.payload))
+
+        if session.get_bind().dialect.name == "postgresql":
+            delivery = await deliver_locked(
+                session,
+                outbox_table,
+                dispatch,
+                max_attempts=self.max_attempts,
+                only=only,
+                skip=skip,
+            )
+        else:
+            delivery = await deliver_leased(
+                session,
+                outbox_table,
+                dispatch,
+                max_attempts=self.max_attempts,
+                claim_timeout=self.claim_timeout,
+                only=only,
+                skip=skip,
+            )
+        if delivery.claimed is None:
+            return None, False
+        if delivery.error is not None:
+            await self._record_failure(session, delivery.claimed, delivery.error)
+            return delivery.claimed.id, False
+        return delivery.claimed.id, True
+
+    async def _record_failure(self, session: AsyncSession, claim: Claim, error: Exception) -> None:
+        row_id, topic = claim.id, claim.topic
         table = outbox_table
         record = (
             sa.update(table)
             .where(table.c.id == row_id)
-            .values(attempts=table.c.attempts + 1, last_error=f"{type(error).__name__}: {error}")
+            .values(
+                attempts=table.c.attempts + 1,
+                last_error=f"{type(error).__name__}: {error}",
+                claimed_at=None,
+            )
             .returning(table.c.attempts)
         )
         attempts = (await session.execute(record)).scalar_one()
