@@ -109,14 +109,18 @@ async def execute(
         enqueued_at=claimed.enqueued_at,
         worker_id=worker_id,
     )
-    timeout = asyncio.timeout(definition.timeout)
+    timeout = asyncio.timeout(definition.timeout) if definition.timeout is not None else None
     try:
-        async with timeout, resolver(handler_type, context) as handler:
-            await handler.handle(task)
+        if timeout is None:
+            async with resolver(handler_type, context) as handler:
+                await handler.handle(task)
+        else:
+            async with timeout, resolver(handler_type, context) as handler:
+                await handler.handle(task)
     except TaskFailedPermanentlyError:
         return _dead(claimed, traceback.format_exc())
     except TimeoutError:
-        expired = timeout.expired()
+        expired = timeout is not None and timeout.expired()
         message = f"timed out after {definition.timeout}s\n" if expired else ""
         return _failed(claimed, definition, message + traceback.format_exc(), timed_out=expired)
     except Exception:  # noqa: BLE001 - any failure of user code is recorded, never lost

@@ -6,6 +6,7 @@ import dataclasses
 import datetime
 import enum
 import uuid
+from typing import NamedTuple
 
 
 class TaskState(enum.StrEnum):
@@ -40,9 +41,11 @@ class NewTask:
         return self.run_at is not None or bool(self.delay)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class ClaimedTask:
-    """A task a worker has claimed: it holds the lease until it acknowledges the outcome."""
+class ClaimedTask(NamedTuple):
+    """A task a worker has claimed: it holds the lease until it acknowledges the outcome.
+
+    A named tuple: thousands are made per second straight from database rows.
+    """
 
     id: uuid.UUID
     name: str

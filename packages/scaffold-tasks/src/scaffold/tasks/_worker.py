@@ -12,6 +12,7 @@ Inside one worker:
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import functools
@@ -171,7 +172,10 @@ class Worker:
         self._stopping = asyncio.Event()
         self._forced = False
         self._running = False
-        self._ready: asyncio.Queue[ClaimedTask | None] = asyncio.Queue()
+        # Claimed tasks waiting for a runner; runners sleep on `_has_work` when it is empty.
+        self._ready: collections.deque[ClaimedTask] = collections.deque()
+        self._has_work = asyncio.Event()
+        self._closing = False
         self._in_hand = 0  # claimed and not yet finished (ready or executing)
         self._held: set[uuid.UUID] = set()  # claimed and not yet acknowledged
         self._acking: set[uuid.UUID] = set()
@@ -324,7 +328,7 @@ class Worker:
         while not self._stopping.is_set():
             room = min(timing.batch, concurrency + timing.batch - self._in_hand)
             self._capacity.clear()
-            if room <= 0 or (room < timing.batch // 2 and self._ready.qsize() > 0):
+            if room <= 0 or (room < timing.batch // 2 and self._ready):
                 await self._capacity.wait()
                 continue
             wakeups.event.clear()
@@ -353,8 +357,9 @@ class Worker:
             return None
         self._in_hand += len(claimed)
         self.counters.claimed += len(claimed)
-        for task in claimed:
-            self._ready.put_nowait(task)
+        if claimed:
+            self._ready.extend(claimed)
+            self._has_work.set()
         return claimed
 
     async def _idle(self, wakeups: Wakeups, queues: list[str], *, claimed: bool) -> None:
@@ -393,10 +398,14 @@ class Worker:
     # Running
 
     async def _runner(self) -> None:
+        ready = self._ready
         while True:
-            claimed = await self._ready.get()
-            if claimed is None:
-                return
+            while not ready:
+                if self._closing:
+                    return
+                self._has_work.clear()
+                await self._has_work.wait()
+            claimed = ready.popleft()
             try:
                 outcome = await execute(claimed, self._registry, self._resolver, self.id)
             finally:
@@ -412,8 +421,9 @@ class Worker:
             self._failed.append(failure)
             if outcome.timed_out:
                 self.counters.timed_out += 1
-        self._acks_done.clear()
-        self._outcomes.set()
+        if not self._outcomes.is_set():
+            self._acks_done.clear()
+            self._outcomes.set()
 
     # Acknowledging
 
@@ -503,14 +513,11 @@ class Worker:
     async def _shut_down(self) -> None:
         timing = self._timing
         # Tasks claimed but not started go back at once, so other workers can take them.
-        unstarted: list[uuid.UUID] = []
-        while not self._ready.empty():
-            claimed = self._ready.get_nowait()
-            if claimed is not None:
-                unstarted.append(claimed.id)
-                self._in_hand -= 1
-        for _ in self._runners:
-            self._ready.put_nowait(None)
+        unstarted = [claimed.id for claimed in self._ready]
+        self._in_hand -= len(unstarted)
+        self._ready.clear()
+        self._closing = True
+        self._has_work.set()
         if unstarted:
             await self._release(unstarted)
         if self._runners:

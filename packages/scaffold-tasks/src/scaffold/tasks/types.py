@@ -10,12 +10,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import uuid
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
 class SqlTransaction(Protocol):
@@ -32,9 +31,11 @@ class SqlTransaction(Protocol):
     async def execute_sql(self, statement: str, parameters: Mapping[str, object]) -> None: ...
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class TaskContext:
-    """The execution in progress: which task, which attempt, on which worker."""
+class TaskContext(NamedTuple):
+    """The execution in progress: which task, which attempt, on which worker.
+
+    Immutable; a named tuple because one is made for every execution.
+    """
 
     task_id: uuid.UUID
     task_name: str
