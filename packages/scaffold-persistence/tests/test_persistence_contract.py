@@ -200,6 +200,19 @@ class TestRemove:
         async with backend.create() as uow:
             assert await uow.orders.get(order.id) is None
 
+    async def test_removing_an_added_aggregate_after_a_query_cancels_the_add(self, backend):
+        """An aggregate added, seen by a query (which sends it ahead) and then removed is
+        not stored either."""
+        async with backend.create() as uow:
+            order = shop.Order.place("ann")
+            uow.orders.add(order)
+            assert list(await uow.orders.by_customer("ann")) == [order]
+            await uow.orders.remove(order)
+            assert await uow.orders.by_customer("ann") == []
+            await uow.commit()
+        async with backend.create() as uow:
+            assert await uow.orders.get(order.id) is None
+
     async def test_removing_an_untracked_entity_is_refused(self, backend):
         """remove() of an entity this unit did not load or add raises EntityNotTrackedError."""
         placed = await place(backend)

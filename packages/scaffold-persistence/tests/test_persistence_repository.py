@@ -19,6 +19,7 @@ from scaffold.persistence import (
     NestedUnitOfWorkError,
     SqlTransaction,
     UnitOfWorkClosedError,
+    UnitOfWorkError,
     UnitOfWorkFactory,
 )
 
@@ -198,6 +199,17 @@ class TestRawSqlInTheSameTransaction:
 
 
 class TestSessions:
+    async def test_a_unit_that_skipped_super_init_says_so(self, database):
+        """A subclass whose __init__ forgot super().__init__(session) gets a clear error."""
+
+        class Forgetful(GenericSqlUnitOfWork):
+            def __init__(self, session):
+                self.orders = shop.SqlOrderRepository(session)
+
+        with pytest.raises(UnitOfWorkError, match=r"super\(\)\.__init__\(session\)"):
+            async with Forgetful(database.session()):
+                pass
+
     async def test_a_plain_sessionmaker_works_as_the_factory_source(self, database):
         """UnitOfWorkFactory accepts any callable returning an AsyncSession."""
         factory = UnitOfWorkFactory(

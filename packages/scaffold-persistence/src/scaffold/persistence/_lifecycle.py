@@ -19,6 +19,7 @@ from ._errors import (
     NestedUnitOfWorkError,
     UnhandledEventsError,
     UnitOfWorkClosedError,
+    UnitOfWorkError,
 )
 
 if TYPE_CHECKING:
@@ -79,6 +80,11 @@ class UnitOfWorkBase:
     # The public life cycle.
 
     async def __aenter__(self) -> Self:
+        if "_binding" not in self.__dict__:
+            raise UnitOfWorkError(
+                f"{type(self).__name__}.__init__ did not call super().__init__(session); "
+                "the unit of work cannot find its session and repositories"
+            )
         if self._state is not _State.IDLE:
             raise NestedUnitOfWorkError(
                 f"{type(self).__name__} is already active: a unit of work cannot be nested "

@@ -68,10 +68,6 @@ class GenericSqlRepository[E: Entity, ID: EntityId, DTO](abc.ABC):
                 f"{type(self).__name__} does not say which model it stores: subclass "
                 "GenericSqlRepository[Entity, EntityId, Model] or set `dto_class`"
             )
-        self._session = session
-        self._tracked: dict[object, _Tracked[E]] = {}
-        self._binding = binding_of(session)
-        self._binding.register(self)
         self._mapper: Mapper[Any] = sa.inspect(self.dto_class)
         if len(self._mapper.primary_key) != 1:
             columns = ", ".join(column.name for column in self._mapper.primary_key)
@@ -79,6 +75,10 @@ class GenericSqlRepository[E: Entity, ID: EntityId, DTO](abc.ABC):
                 f"{self.dto_class.__name__} has a composite primary key ({columns}); "
                 "an aggregate root's model needs a single-column primary key"
             )
+        self._session = session
+        self._tracked: dict[object, _Tracked[E]] = {}
+        self._binding = binding_of(session)
+        self._binding.register(self)
 
     async def get(self, entity_id: ID) -> E | None:
         """The aggregate with this id, or None; the same object every time in one unit."""
@@ -119,7 +119,9 @@ class GenericSqlRepository[E: Entity, ID: EntityId, DTO](abc.ABC):
                 f"cannot remove {type(entity).__name__} {key}: remove() takes an entity that "
                 "this unit of work loaded or added (and did not remove yet)"
             )
-        if tracked.new:
+        if tracked.new and instance_state(tracked.dto).pending:
+            # Not sent yet: forgetting it is enough. Once a query's autoflush inserted it,
+            # it has to be deleted like any stored aggregate.
             self._session.expunge(tracked.dto)
             del self._tracked[key]
             return
