@@ -498,9 +498,14 @@ class TestDomainEvents:
         assert [state(loaded) for loaded in found] == [state(order)]
 
     async def test_events_without_a_dispatcher_are_refused(self, backend):
-        """A unit without a dispatcher refuses to commit events instead of dropping them."""
+        """A unit without a dispatcher refuses to commit events instead of dropping them,
+        and writes nothing."""
         backend.factory._dispatcher = None
         async with backend.create() as uow:
             uow.orders.add(shop.Order.place("ann"))
             with pytest.raises(UnhandledEventsError, match="OrderPlaced"):
                 await uow.commit()
+            with pytest.raises(UnitOfWorkClosedError, match="rolled back"):
+                await uow.commit()
+        async with backend.create() as uow:
+            assert await uow.orders.by_customer("ann") == []

@@ -134,14 +134,8 @@ class UnitOfWorkBase:
         """
         self.require_open("commit()")
         events = self._pull_events()
-        if events and not self._can_take_events:
-            names = ", ".join(sorted({type(event).__name__ for event in events}))
-            raise UnhandledEventsError(
-                f"entities recorded {len(events)} domain event(s) ({names}) but this unit of "
-                "work has no event dispatcher; create it from a UnitOfWorkFactory given a "
-                "dispatcher (and an outbox for crash safety)"
-            )
         try:
+            self._check_events_have_a_destination(events)
             await self._commit_transaction(events)
         except BaseException:
             self._state = _State.ROLLED_BACK
@@ -184,6 +178,17 @@ class UnitOfWorkBase:
         )
 
     # Helpers.
+
+    def _check_events_have_a_destination(self, events: list[object]) -> None:
+        # The events are pulled from the entities already, so a unit that cannot deliver
+        # them must not commit later without them: commit() rolls it back.
+        if events and not self._can_take_events:
+            names = ", ".join(sorted({type(event).__name__ for event in events}))
+            raise UnhandledEventsError(
+                f"entities recorded {len(events)} domain event(s) ({names}) but this unit "
+                "of work has no event dispatcher; nothing was written. Create it from a "
+                "UnitOfWorkFactory given a dispatcher (and an outbox for crash safety)"
+            )
 
     def _pull_events(self) -> list[object]:
         events: list[object] = []
