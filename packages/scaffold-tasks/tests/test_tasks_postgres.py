@@ -229,6 +229,21 @@ class TestSchema:
         finally:
             await queue.close()
 
+    async def test_worker_waits_for_the_database_at_start(self, registry: TaskRegistry, eventually):
+        """A worker started before its database keeps trying (it may come up) until stopped."""
+        backend = PostgresBackend("postgresql://postgres@127.0.0.1:1/none", timeout=0.2)
+        queue = TaskQueue(backend, registry)
+        worker = Worker(queue)
+        run = asyncio.create_task(worker.run(handle_signals=False))
+        try:
+            await eventually(lambda: worker.counters.database_errors >= 2, "retried")
+            assert not run.done()
+        finally:
+            worker.stop()
+            with pytest.raises(QueueUnavailableError):
+                await run
+            await queue.close()
+
     def test_bad_configuration_is_refused(self):
         """Bad schema names, URLs and pool sizes are refused when the backend is made."""
         with pytest.raises(ValueError, match="plain PostgreSQL identifier"):

@@ -124,6 +124,20 @@ class TestPostgres:
             await engine.dispose()
         assert len(await stored(pg_queue)) == 1
 
+    async def test_large_batch_in_a_transaction(
+        self, pg_queue: TaskQueue, postgres_url: str, psycopg_transaction
+    ):
+        """A batch larger than one statement's parameter limit is written in chunks."""
+        async with (
+            await psycopg.AsyncConnection.connect(postgres_url) as conn,
+            conn.transaction(),
+        ):
+            await pg_queue.enqueue_many(
+                [Welcome(f"{i}@example.com") for i in range(8000)],
+                transaction=psycopg_transaction(conn),
+            )
+        assert sum(c.count for c in await pg_queue.admin.counts()) == 8000
+
     async def test_wrong_dialect_is_refused(self, pg_queue: TaskQueue, sqlite_transaction):
         """A transaction of another database cannot carry the queue's task."""
         with pytest.raises(ValueError, match="'sqlite' transaction on a postgresql task queue"):
@@ -149,8 +163,16 @@ class TestSqlite:
             )
             await conn.execute("ROLLBACK")
         await Worker(queue, settings=fast()).run_until_idle()
-        await queue.close()
         assert WelcomeHandler.sent == ["kept@example.com"]
+        async with aiosqlite.connect(path, isolation_level=None) as conn:
+            await conn.execute("BEGIN")
+            await queue.enqueue_many(
+                [Welcome(f"{i}@example.com") for i in range(1200)],
+                transaction=sqlite_transaction(conn),
+            )
+            await conn.execute("COMMIT")
+        assert len(await queue.admin.list(TaskState.QUEUED, limit=5000)) == 1200
+        await queue.close()
 
 
 @pytest.mark.usefixtures("welcome")

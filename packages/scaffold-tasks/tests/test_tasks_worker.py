@@ -502,3 +502,21 @@ async def eventually_done(queue: TaskQueue, task_id: uuid.UUID | None) -> None:
             return
         await asyncio.sleep(0.01)
     pytest.fail(f"task {task_id} never finished")
+
+
+@pytest.mark.usefixtures("notes")
+async def test_sqlite_worker_hears_other_processes(make_backend, registry, fast, eventually):
+    """On SQLite a worker wakes for tasks written through another connection (another
+    process), without waiting for its poll interval."""
+    worker_queue = TaskQueue(make_backend("sqlite"), registry)
+    other_queue = TaskQueue(make_backend("sqlite"), registry)
+    await worker_queue.migrate()
+    worker = Worker(worker_queue, settings=fast(poll_interval=300))
+    try:
+        async with worker.running():
+            await asyncio.sleep(0.2)
+            await other_queue.enqueue(Note("from elsewhere"))
+            await eventually(lambda: NoteHandler.seen == ["from elsewhere"], "the task ran")
+    finally:
+        await worker_queue.close()
+        await other_queue.close()

@@ -20,6 +20,14 @@ _last_ms = 0
 _sequence = 0
 
 
+def first_id_at(moment: float) -> uuid.UUID:
+    """The smallest id made at or after `moment` (Unix seconds): ids below it are older.
+
+    Pruning uses it to walk the primary key instead of scanning the table.
+    """
+    return uuid.UUID(int=(max(int(moment * 1000), 0) << 80))
+
+
 def new_task_id() -> uuid.UUID:
     """A new UUIDv7; ids made by one process are strictly increasing."""
     global _last_ms, _sequence  # noqa: PLW0603 - the monotonic counter is process-wide on purpose

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from typing import TYPE_CHECKING, Any, Final
 
 import psycopg
@@ -17,6 +18,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from . import _postgres_sql
 from ._errors import QueueUnavailableError, SchemaVersionError
+from ._ids import first_id_at
 from ._postgres_listener import PostgresWakeups
 from ._postgres_schema import MIGRATIONS, SCHEMA_VERSION, VERSION_TABLE
 from ._records import (
@@ -41,6 +43,7 @@ _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _MIGRATION_LOCK: Final = "scaffold_tasks.migrate"
 MIGRATE_COMMAND: Final = "scaffold tasks migrate"
 _COPY_CHUNK: Final = 1000
+_IN_TRANSACTION_CHUNK: Final = 1000
 
 
 def conninfo_from_url(url: str) -> str:
@@ -274,6 +277,13 @@ class PostgresBackend:
     async def enqueue_in(self, transaction: SqlTransaction, tasks: Sequence[NewTask]) -> None:
         if not tasks:
             return
+        # In chunks: a statement takes at most 65,535 parameters.
+        for start in range(0, len(tasks), _IN_TRANSACTION_CHUNK):
+            await self._enqueue_chunk_in(transaction, tasks[start : start + _IN_TRANSACTION_CHUNK])
+
+    async def _enqueue_chunk_in(
+        self, transaction: SqlTransaction, tasks: Sequence[NewTask]
+    ) -> None:
         parameters: dict[str, object] = {"channel": self.channel}
         for i, task in enumerate(tasks):
             parameters |= {
@@ -456,7 +466,8 @@ class PostgresBackend:
     async def prune(self, older_than: float) -> int:
         total = 0
         while True:
-            deleted = await self._run(self._sql.prune_done, {"older_than": older_than})
+            params = {"older_than": older_than, "before": first_id_at(time.time() - older_than)}
+            deleted = await self._run(self._sql.prune_done, params)
             total += deleted
             if deleted < 10000:  # noqa: PLR2004 - the batch size of prune_done
                 break

@@ -334,10 +334,13 @@ def build(schema: str) -> Statements:
             INSERT INTO {queues_table} (name, paused) VALUES (%(queue)s, %(paused)s)
             ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, changed_at = now()""",
         paused_queues=f"SELECT name FROM {queues_table} WHERE paused ORDER BY name",
+        # Ids are time-ordered (UUIDv7), so "created before" is a primary-key range and
+        # pruning never scans the whole table.
         prune_done=f"""
             DELETE FROM {t} WHERE id IN (
                 SELECT id FROM {t}
-                WHERE state = 'done' AND finished_at < now() - %(older_than)s * interval '1 second'
+                WHERE id < %(before)s AND state = 'done'
+                  AND finished_at < now() - %(older_than)s * interval '1 second'
                 LIMIT 10000
             )""",
     )

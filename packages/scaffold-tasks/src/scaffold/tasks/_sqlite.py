@@ -26,6 +26,7 @@ import aiosqlite
 
 from . import _sqlite_sql as q
 from ._errors import QueueUnavailableError, SchemaVersionError
+from ._ids import first_id_at
 from ._records import (
     ClaimedTask,
     CronTick,
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from .types import SqlTransaction
 
 MIGRATE_COMMAND: Final = "scaffold tasks migrate"
+_IN_TRANSACTION_CHUNK: Final = 500
 
 
 def path_from_url(url: str) -> str:
@@ -232,9 +234,14 @@ class SqliteBackend:
         now = time.time()
         written: list[bool] = []
         async with self._transaction() as conn:
-            for task in tasks:
-                cursor = await conn.execute(q.INSERT, self._row(task, now))
-                written.append(cursor.rowcount == 1)
+            if any(task.dedup_key is not None for task in tasks):
+                # Row by row, to learn which ones a dedup key skipped.
+                for task in tasks:
+                    cursor = await conn.execute(q.INSERT, self._row(task, now))
+                    written.append(cursor.rowcount == 1)
+            else:
+                await conn.executemany(q.INSERT, [self._row(task, now) for task in tasks])
+                written = [True] * len(tasks)
         self._wake()
         return written
 
@@ -242,12 +249,15 @@ class SqliteBackend:
         if not tasks:
             return
         now = time.time()
-        parameters: dict[str, object] = {}
-        for i, task in enumerate(tasks):
-            row = self._row(task, now)
-            row["created_at"] = row.pop("now")
-            parameters |= {f"{key}_{i}": value for key, value in row.items()}
-        await transaction.execute_sql(q.insert_in_transaction(len(tasks)), parameters)
+        # In chunks: SQLite allows some 32,000 parameters per statement.
+        for start in range(0, len(tasks), _IN_TRANSACTION_CHUNK):
+            chunk = tasks[start : start + _IN_TRANSACTION_CHUNK]
+            parameters: dict[str, object] = {}
+            for i, task in enumerate(chunk):
+                row = self._row(task, now)
+                row["created_at"] = row.pop("now")
+                parameters |= {f"{key}_{i}": value for key, value in row.items()}
+            await transaction.execute_sql(q.insert_in_transaction(len(chunk)), parameters)
 
     # Working
 
@@ -471,6 +481,8 @@ class SqliteBackend:
 
     async def prune(self, older_than: float) -> int:
         cutoff = time.time() - older_than
-        pruned = await self._run(q.PRUNE_DONE, {"cutoff": cutoff})
+        pruned = await self._run(
+            q.PRUNE_DONE, {"cutoff": cutoff, "before": str(first_id_at(cutoff))}
+        )
         await self._run(q.PRUNE_TICKS, {"cutoff": time.time() - max(older_than, 7 * 86400.0)})
         return pruned

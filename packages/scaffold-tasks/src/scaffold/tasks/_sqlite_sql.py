@@ -171,8 +171,10 @@ SET_PAUSED: Final = """
 
 PAUSED_QUEUES: Final = "SELECT name FROM scaffold_task_queues WHERE paused ORDER BY name"
 
+# Ids are time-ordered (UUIDv7 text), so "created before" is a primary-key range.
 PRUNE_DONE: Final = """
-    DELETE FROM scaffold_tasks WHERE state = 'done' AND finished_at < :cutoff"""
+    DELETE FROM scaffold_tasks
+    WHERE id < :before AND state = 'done' AND finished_at < :cutoff"""
 
 
 def insert_in_transaction(count: int) -> str:

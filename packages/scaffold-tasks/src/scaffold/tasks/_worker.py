@@ -277,7 +277,7 @@ class Worker:
         self._running = True
         timing = self._timing
         try:
-            await self._backend.check_schema()
+            await self._wait_for_schema()
             await self._retrying(
                 "store concurrency limits",
                 lambda: self._backend.set_concurrency_limits(
@@ -296,6 +296,23 @@ class Worker:
             self._running = False
             self._wakeups = None
         logger.info("worker %s stopped: %s", self.id, self.counters.as_dict())
+
+    async def _wait_for_schema(self) -> None:
+        """Check the schema, waiting (until stopped) while the database is unreachable:
+        a worker may start before its database does."""
+        backoff = 0.1
+        while True:
+            try:
+                await self._backend.check_schema()
+            except QueueUnavailableError as error:
+                if self._stopping.is_set():
+                    raise
+                self.counters.database_errors += 1
+                logger.warning("worker %s waits for the database: %s", self.id, error)
+                await self._pause(backoff)
+                backoff = min(backoff * 2, _MAX_BACKOFF)
+            else:
+                return
 
     async def _supervise(self, wakeups: Wakeups) -> None:
         background = [
