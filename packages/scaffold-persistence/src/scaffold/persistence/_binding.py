@@ -52,7 +52,8 @@ class Binding:
                 "the repository with the unit of work's session and use it inside "
                 "`async with uow:`"
             )
-        active.require_open(f"{type(repository).__name__}.{action}()")
+        if not active.is_open:
+            active.require_open(f"{type(repository).__name__}.{action}()")
 
 
 def binding_of(session: AsyncSession | Session) -> Binding:

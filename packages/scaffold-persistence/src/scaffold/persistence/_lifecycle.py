@@ -163,6 +163,11 @@ class UnitOfWorkBase:
         self.require_open("after_commit()")
         self._callbacks.append(callback)
 
+    @property
+    def is_open(self) -> bool:
+        """Whether the unit is inside its block and neither committed nor rolled back."""
+        return self._state is _State.OPEN
+
     def require_open(self, action: str) -> None:
         """Raise `UnitOfWorkClosedError` unless this unit is inside its block and open."""
         if self._state is _State.OPEN:
