@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,7 +138,39 @@ def wait_until_serving(port: int, process: subprocess.Popen[bytes], label: str) 
 PIN = {"server": (), "wrk": ()}
 
 
-def run_wrk(port: int, duration: float, connections: int) -> tuple[float, str]:
+@dataclass(frozen=True)
+class Measurement:
+    """Requests per second as wrk saw them, and requests per CPU second of the server.
+
+    The second figure divides the requests served by the CPU time the server's processes
+    used meanwhile: other work on a shared machine slows the first down but hardly moves
+    the second.
+    """
+
+    rate: float
+    per_cpu_second: float
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by a process and all its descendants."""
+    total = 0.0
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / _TICKS
+            for task in Path(f"/proc/{current}/task").iterdir():
+                stack.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def run_wrk(port: int, duration: float, connections: int) -> tuple[float, int, str]:
     output = subprocess.run(  # noqa: S603 - our own command line
         [
             *PIN["wrk"],
@@ -152,15 +185,18 @@ def run_wrk(port: int, duration: float, connections: int) -> tuple[float, str]:
         check=True,
     ).stdout
     match = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    if match is None:
+    count = re.search(r"(\d+) requests in", output)
+    if match is None or count is None:
         raise RuntimeError(f"no Requests/sec in wrk's output:\n{output}")
     problems = "; ".join(
         line.strip() for line in output.splitlines() if "Non-2xx" in line or "Socket errors" in line
     )
-    return float(match.group(1)), problems
+    return float(match.group(1)), int(count.group(1)), problems
 
 
-def measure(framework: str, server: str, args: argparse.Namespace, env: dict[str, str]) -> float:
+def measure(
+    framework: str, server: str, args: argparse.Namespace, env: dict[str, str]
+) -> Measurement:
     port = free_port()
     label = f"{framework} on {server}"
     process = subprocess.Popen(  # noqa: S603 - our own command line
@@ -173,10 +209,12 @@ def measure(framework: str, server: str, args: argparse.Namespace, env: dict[str
     try:
         wait_until_serving(port, process, label)
         run_wrk(port, 1, args.connections)  # warm-up
-        rate, problems = run_wrk(port, args.duration, args.connections)
+        cpu_before = cpu_seconds(process.pid)
+        rate, requests, problems = run_wrk(port, args.duration, args.connections)
+        cpu = cpu_seconds(process.pid) - cpu_before
         if problems:
             print(f"  ! {label}: {problems}")
-        return rate
+        return Measurement(rate, requests / cpu if cpu > 0 else float("nan"))
     finally:
         process.terminate()
         try:
@@ -215,44 +253,60 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def run_rounds(
-    matrix: list[tuple[str, str]], args: argparse.Namespace
-) -> list[dict[tuple[str, str], float]]:
+type Rounds = list[dict[tuple[str, str], Measurement]]
+
+
+def run_rounds(matrix: list[tuple[str, str]], args: argparse.Namespace) -> Rounds:
     env = environment()
-    rounds: list[dict[tuple[str, str], float]] = []
+    rounds: Rounds = []
     for number in range(1, args.rounds + 1):
         # Alternate the order each round so that a slow spell of the shared machine does
         # not always hit the same peer; ratios are taken within a round.
         order = matrix if number % 2 else list(reversed(matrix))
-        rates: dict[tuple[str, str], float] = {}
+        results: dict[tuple[str, str], Measurement] = {}
         for framework, server in order:
-            rate = rates[framework, server] = measure(framework, server, args, env)
-            print(f"  round {number}: {framework:>8} on {server:<14} {rate:9.0f} req/s")
-        rounds.append(rates)
+            m = results[framework, server] = measure(framework, server, args, env)
+            print(
+                f"  round {number}: {framework:>8} on {server:<14} {m.rate:9.0f} req/s"
+                f" {m.per_cpu_second:9.0f} req/CPU-s"
+            )
+        rounds.append(results)
     return rounds
 
 
-def report(rounds: list[dict[tuple[str, str], float]], servers: set[str]) -> None:
-    print("\nmedian requests per second")
+def report(rounds: Rounds, servers: set[str]) -> None:
+    print("\nmedians                      req/s   req/CPU-s")
     for framework, server in rounds[0]:
-        rate = statistics.median(r[framework, server] for r in rounds)
-        print(f"  {framework:>8} on {server:<14} {rate:9.0f}")
+        rate = statistics.median(r[framework, server].rate for r in rounds)
+        per_cpu = statistics.median(r[framework, server].per_cpu_second for r in rounds)
+        print(f"  {framework:>8} on {server:<14} {rate:9.0f} {per_cpu:9.0f}")
+    for title, metric in (
+        ("requests per second", lambda m: m.rate),
+        ("requests per CPU second of the server", lambda m: m.per_cpu_second),
+    ):
 
-    def line(
-        label: str, top: tuple[str, str], bottom: tuple[str, str], target: float | None
-    ) -> None:
-        if top in rounds[0] and bottom in rounds[0]:
-            print(ratio_line(label, [r[top] / r[bottom] for r in rounds], target))
+        def line(
+            label: str,
+            top: tuple[str, str],
+            bottom: tuple[str, str],
+            target: float | None,
+            metric: Callable[[Measurement], float] = metric,
+        ) -> None:
+            if top in rounds[0] and bottom in rounds[0]:
+                ratios = [metric(r[top]) / metric(r[bottom]) for r in rounds]
+                print(ratio_line(label, ratios, target))
 
-    print("\nratios (median of the per-round ratios)")
-    for server in ("hypercorn", "uvicorn", "granian"):
-        line(f"Scaffold / bare Quart on {server}", ("scaffold", server), ("quart", server), 0.9)
-    production, baseline = ("scaffold", "scaffold serve"), ("quart", "hypercorn")
-    line("production command / Quart on Hypercorn", production, baseline, 2)
-    line("Quart on Granian / Quart on Hypercorn", ("quart", "granian"), baseline, None)
-    line("Quart on Granian / Quart on Uvicorn", ("quart", "granian"), ("quart", "uvicorn"), None)
-    for server in sorted(servers & {"uvicorn", "granian"}):
-        line(f"Litestar / Scaffold on {server}", ("litestar", server), ("scaffold", server), None)
+        print(f"\nratios of {title} (median of the per-round ratios)")
+        for server in ("hypercorn", "uvicorn", "granian"):
+            line(f"Scaffold / bare Quart on {server}", ("scaffold", server), ("quart", server), 0.9)
+        production, baseline = ("scaffold", "scaffold serve"), ("quart", "hypercorn")
+        line("production command / Quart on Hypercorn", production, baseline, 2)
+        line("Quart on Granian / Quart on Hypercorn", ("quart", "granian"), baseline, None)
+        uvicorn = ("quart", "uvicorn")
+        line("Quart on Granian / Quart on Uvicorn", ("quart", "granian"), uvicorn, None)
+        for server in sorted(servers & {"uvicorn", "granian"}):
+            scaffold = ("scaffold", server)
+            line(f"Litestar / Scaffold on {server}", ("litestar", server), scaffold, None)
 
 
 def main() -> None:
