@@ -244,6 +244,26 @@ class TestSchema:
                 await run
             await queue.close()
 
+    async def test_long_schema_name_still_gets_notifications(
+        self, registry: TaskRegistry, postgres_url: str, fast, eventually
+    ):
+        """A schema name too long for a NOTIFY channel of its own still gets wake-ups."""
+        schema = "s" * 60
+        backend = PostgresBackend(postgres_url, schema=schema)
+        assert len(backend.channel) <= 63
+        queue = TaskQueue(backend, registry)
+        try:
+            await queue.migrate()
+            worker = Worker(queue, settings=fast(poll_interval=300))
+            async with worker.running():
+                await asyncio.sleep(0.3)
+                await queue.enqueue(Job(5))
+                await eventually(lambda: JobHandler.done == [5], "the task ran")
+        finally:
+            async with await psycopg.AsyncConnection.connect(postgres_url, autocommit=True) as c:
+                await c.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+            await queue.close()
+
     def test_bad_configuration_is_refused(self):
         """Bad schema names, URLs and pool sizes are refused when the backend is made."""
         with pytest.raises(ValueError, match="plain PostgreSQL identifier"):

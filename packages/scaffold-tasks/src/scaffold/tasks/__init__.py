@@ -30,11 +30,12 @@ from ._resolvers import construct_handler
 from ._retry import RetryPolicy
 from ._schedule import CatchUp, CronSchedule
 from ._scheduler import Scheduler
+from ._settings import WorkerSettings
 from ._sqlite import SqliteBackend
 from ._task import GenericBaseTaskHandler, Task, TaskHandler
 from ._testing import InMemoryTaskQueue
 from ._urls import backend_from_url
-from ._worker import Worker, WorkerSettings
+from ._worker import Worker
 from .types import HandlerResolver, SqlTransaction, TaskContext
 
 __all__ = [

@@ -10,10 +10,12 @@ uses `:name` and CAST() (never `::`).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 
 _RETURNING_CLAIMED = (
     "t.id, t.name, t.queue, t.payload::text, t.attempts, t.max_attempts, t.created_at"
 )
+_MAX_IDENTIFIER = 63
 _TASK_COLUMNS = (
     "id, name, queue, state, priority, run_at, attempts, max_attempts, dedup_key, worker_id, "
     "last_error, created_at, finished_at, payload::text"
@@ -77,6 +79,15 @@ class Statements:
         )
 
 
+def notify_channel(schema: str) -> str:
+    """The NOTIFY channel of a schema's queue: at most 63 bytes, as PostgreSQL requires
+    (a longer name would be cut short by LISTEN and refused by pg_notify)."""
+    channel = f"scaffold_tasks.{schema}"
+    if len(channel.encode()) <= _MAX_IDENTIFIER:
+        return channel
+    return f"scaffold_tasks.{hashlib.sha256(schema.encode()).hexdigest()[:32]}"
+
+
 def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -87,7 +98,7 @@ def build(schema: str) -> Statements:
     queues_table = f"{s}.scaffold_task_queues"
     limits = f"{s}.scaffold_task_limits"
     ticks = f"{s}.scaffold_cron_ticks"
-    channel = f"scaffold_tasks.{schema}"
+    channel = notify_channel(schema)
 
     active_queues = f"""
         SELECT q FROM unnest(%(queues)b::text[]) AS q

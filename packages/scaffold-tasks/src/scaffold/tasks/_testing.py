@@ -8,7 +8,8 @@ from ._memory import InMemoryBackend
 from ._queue import TaskQueue
 from ._records import TaskState
 from ._scheduler import utc_now
-from ._worker import Worker, WorkerSettings
+from ._settings import WorkerSettings
+from ._worker import Worker
 
 if TYPE_CHECKING:
     import datetime
