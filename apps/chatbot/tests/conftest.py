@@ -41,9 +41,13 @@ def chromium_path() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: Path) -> Iterator[Browser]:
-    """Debian's Chromium, headless, driven by Playwright."""
+    """Debian's Chromium, headless, driven by Playwright.
+
+    Module-scoped on purpose: Playwright's sync API keeps an event loop running in this
+    thread while it is open, which would break the asyncio tests that run after it.
+    """
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(chromium_path),
