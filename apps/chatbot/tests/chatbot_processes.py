@@ -82,7 +82,7 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) ->
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(
-                f"{process.args} exited with {process.returncode}:\n{log.read_text()}"
+                f"{process.args!r} exited with {process.returncode}:\n{log.read_text()}"
             )
         try:
             with urllib.request.urlopen(f"{url}/health", timeout=2) as response:  # noqa: S310 - loopback
@@ -93,11 +93,29 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) ->
     raise RuntimeError(f"{url} did not become healthy in {START_TIMEOUT}s:\n{log.read_text()}")
 
 
+def wait_for_line(line: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if line in log.read_text(errors="replace"):
+            return
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"{process.args!r} exited ({process.returncode}):\n{log.read_text()}"
+            )
+        time.sleep(0.1)
+    raise RuntimeError(f"{process.args!r} did not log {line!r} in {START_TIMEOUT}s")
+
+
 @contextmanager
 def chatbot_process(
-    args: list[str], env: Mapping[str, str], log: Path, url: str | None = None
+    args: list[str],
+    env: Mapping[str, str],
+    log: Path,
+    url: str | None = None,
+    ready_line: str | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Start `chatbot ARGS`; wait for /health when it serves `url`; SIGTERM it at the end."""
+    """Start `chatbot ARGS`; wait for /health when it serves `url`, or for `ready_line` in
+    its log; SIGTERM it at the end."""
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "chatbot", *args],
@@ -109,10 +127,8 @@ def chatbot_process(
     try:
         if url is not None:
             wait_until_healthy(url, process, log)
-        else:
-            time.sleep(1.0)
-            if process.poll() is not None:
-                raise RuntimeError(f"chatbot {args} exited:\n{log.read_text()}")
+        if ready_line is not None:
+            wait_for_line(ready_line, process, log)
         yield process
     finally:
         if process.poll() is None:
@@ -170,5 +186,9 @@ def on_postgres(tmp: Path, database_url: str, web_processes: int = 2) -> Iterato
             web_env = {**env, "PORT": str(port)}
             stack.enter_context(chatbot_process(["web"], web_env, tmp / f"web{index}.log", url))
             urls.append(url)
-        stack.enter_context(chatbot_process(["worker"], env, tmp / "worker.log"))
+        # The worker logs at INFO here, so the test can wait for its "started" line.
+        worker_env = {**env, "CHATBOT_LOG_LEVEL": "INFO"}
+        stack.enter_context(
+            chatbot_process(["worker"], worker_env, tmp / "worker.log", ready_line=" started: ")
+        )
         yield Deployment(urls, received, tmp)
