@@ -9,10 +9,12 @@
 
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
 import click
+from sqlalchemy import make_url
 
 from chatbot.bootstrap import bootstrap, create_worker
 from chatbot.settings import Settings
@@ -39,7 +41,8 @@ async def apply_migrations(settings: Settings) -> None:
         version = await queue.migrate()
     finally:
         await container.aclose()
-    logger.info("database at %s is migrated (task queue schema %s)", url, version)
+    shown = make_url(url).render_as_string(hide_password=True)
+    logger.info("database at %s is migrated (task queue schema %s)", shown, version)
 
 
 @app.command()
@@ -67,6 +70,9 @@ def run() -> None:
 @click.option("--processes", type=click.IntRange(min=1), help="Web processes (WEB_PROCESSES).")
 def web(processes: int | None) -> None:
     """Serve the web app (production; the worker runs apart, see `chatbot worker`)."""
+    # The production command is strict unless told otherwise (the server's processes
+    # inherit this environment).
+    os.environ.setdefault("ENVIRONMENT", "production")
     settings = Settings()
     count = processes or settings.web_processes
     if settings.embedded and count > 1:
@@ -82,6 +88,7 @@ def web(processes: int | None) -> None:
 @app.command()
 async def worker() -> None:
     """Run a task worker and the cron scheduler until SIGTERM or Ctrl+C."""
+    os.environ.setdefault("ENVIRONMENT", "production")
     settings = Settings()
     if settings.embedded:
         raise CommandError(

@@ -184,6 +184,7 @@ def web_app(settings: Settings | None = None) -> WebApp:
             secret_key=(settings.secret_key.get_secret_value() if settings.secret_key else None),
             data_dir=settings.data_dir,
             allowed_origins=settings.allowed_origins,
+            proxy_hops=settings.proxy_hops,
         ),
     )
     if settings.embedded:

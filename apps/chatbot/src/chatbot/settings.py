@@ -1,10 +1,10 @@
 """The chatbot's configuration, read from the environment (and a `.env` file) once at start."""
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     mail_url: str = "console://"
     mail_sender: str = "Chatbot <chatbot@localhost>"
     secret_key: SecretStr | None = None
-    allowed_origins: tuple[str, ...] = ()
+    allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    proxy_hops: int = 0
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
@@ -33,6 +34,14 @@ class Settings(BaseSettings):
     worker_concurrency: int = 10
     prune_messages_after_days: int = 30
     prune_schedule: str = "0 3 * * *"
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """ALLOWED_ORIGINS=https://a.example,https://b.example (as scaffold-web reads it)."""
+        if isinstance(value, str):
+            return tuple(origin.strip() for origin in value.split(",") if origin.strip())
+        return value
 
     @field_validator("port")
     @classmethod

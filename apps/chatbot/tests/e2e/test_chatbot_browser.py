@@ -17,7 +17,9 @@ from playwright.sync_api import BrowserContext, expect
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module", params=["embedded", "postgres"])
+@pytest.fixture(
+    scope="module", params=["embedded", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def deployment(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Deployment]:

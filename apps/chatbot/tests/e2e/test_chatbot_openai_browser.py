@@ -59,7 +59,7 @@ def test_failed_call_shows_a_notice_then_the_retried_reply(
     sign_in(page, deployment.urls[0], "patient@example.com")
     send(page, "are you there?")
     expect(page.locator("#chat-status")).to_have_text(
-        "The bot could not answer just now. It will try again shortly.",
+        "The bot could not answer just now. Your message is saved; the bot retries a few times.",
         timeout=REPLY_TIMEOUT_MS,
     )
     expect(page.locator(".message--received .message__bubble")).to_have_text(

@@ -25,7 +25,7 @@ from scaffold.tasks import TaskQueue as DurableTaskQueue
 NOW = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def container(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Container]:
     """The app's real container on a migrated database of the given kind."""
     if request.param == "sqlite":

@@ -21,7 +21,9 @@ logger = logging.getLogger(__name__)
 
 # Pub/sub carries message ids; a notice for the user travels with this prefix instead.
 NOTICE_PREFIX = "notice:"
-BOT_UNAVAILABLE = "The bot could not answer just now. It will try again shortly."
+BOT_UNAVAILABLE = (
+    "The bot could not answer just now. Your message is saved; the bot retries a few times."
+)
 
 
 class MessageService:

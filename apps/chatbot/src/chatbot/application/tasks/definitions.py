@@ -18,6 +18,6 @@ class SendWelcomeEmailTask(Task):
 
 @dataclasses.dataclass(frozen=True)
 class PruneOldConversationsTask(Task):
-    """The nightly clean-up: conversations idle for longer than `max_age_days` are removed."""
+    """The nightly clean-up: messages sent more than `max_age_days` ago are removed."""
 
     max_age_days: int

@@ -1,8 +1,8 @@
 """Add message table
 
-Revision ID: edf2c2288018
+Revision ID: 8bf49908106b
 Revises:
-Created: 2026-12-04 20:54:19.982250
+Created: 2026-12-04 21:38:46.227020
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "edf2c2288018"
+revision: str = "8bf49908106b"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -50,6 +50,7 @@ def upgrade() -> None:
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scaffold_outbox")),
         comment="Domain events committed but not yet delivered (scaffold-persistence).",
     )
