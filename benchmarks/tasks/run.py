@@ -1,19 +1,25 @@
 """scaffold-tasks against procrastinate and pgqueuer on the same PostgreSQL, in one run.
 
-    uv run python benchmarks/tasks/run.py [--tasks 5000] [--samples 200] [--only NAME ...]
+    uv run python benchmarks/tasks/run.py [--tasks 5000] [--rounds 3] [--samples 200]
+                                          [--only NAME ...]
 
-For each library, on one database created for the run (and dropped at the end):
+On one database created for the run (and dropped at the end), for every library:
 
-1. enqueue N no-op tasks one at a time (one transaction each), then empty the queue;
-2. enqueue N no-op tasks in one batch call;
-3. start one worker process and let it drain the N tasks: the worker reports the time
-   from its first task starting to its N-th finishing (start-up is not counted);
-4. with that worker idle, enqueue single tasks spaced out in time and measure the pickup
+1. enqueue N no-op tasks one at a time (one transaction each), in ten slices that take
+   turns between the libraries; then empty the queue;
+2. enqueue N no-op tasks in one batch call (once to warm up, then five times, taking
+   turns; the median);
+3. start one worker process per library; in rounds that take turns between the
+   libraries, enqueue a batch of N and let that library's worker drain it: the worker
+   reports the time from the first task starting to the N-th finishing (the median of
+   the rounds is reported);
+4. with the workers idle, enqueue single tasks (taking turns) and measure the pickup
    latency: from `enqueue` returning (the task is committed) to the handler starting
    (both processes read the same monotonic clock).
 
-Each library runs with the settings that gave it its best throughput here (listed in the
-output). Timings on a shared machine are noisy: the ratios within one run are what count.
+Taking turns spreads the load of other processes on a shared machine over all the
+libraries alike; the ratios within one run are what count. Each library runs with the
+settings that gave it its best throughput here (listed in the output).
 """
 
 from __future__ import annotations
@@ -93,7 +99,7 @@ def scaffold_peer() -> Peer:
 
     return Peer(
         "scaffold-tasks",
-        "psycopg; concurrency 100, claim batch 200",
+        "psycopg; concurrency 200, claim batch 500",
         setup,
         enqueue_one,
         enqueue_batch,
@@ -167,7 +173,7 @@ def pgqueuer_peer() -> Peer:
 
     return Peer(
         "pgqueuer",
-        "asyncpg; batch 100",
+        "asyncpg; batch 500",
         setup,
         enqueue_one,
         enqueue_batch,
@@ -184,28 +190,31 @@ PEERS: dict[str, Callable[[], Peer]] = {
 
 
 # ---------------------------------------------------------------------------------------
-# Worker processes: each prints "ready", then "drained <seconds>" after N tasks, then
-# "start <seq> <monotonic>" for every later task.
+# Worker processes: each prints "ready"; "drained <seconds>" each time it has run another
+# N drain tasks (seconds from the first of them starting to the last finishing); and
+# "start <seq> <monotonic>" when a latency probe (seq >= PROBE) starts.
 # ---------------------------------------------------------------------------------------
+
+PROBE = 1_000_000
 
 
 class Recorder:
-    def __init__(self, count: int, on_drained: Callable[[], None] | None = None) -> None:
+    def __init__(self, count: int) -> None:
         self.count = count
         self.seen = 0
         self.first = 0.0
-        self.on_drained = on_drained
 
     def task_started(self, seq: int) -> None:
         now = time.monotonic()
-        self.seen += 1
-        if self.seen == 1:
-            self.first = now
-        if self.seen > self.count:
+        if seq >= PROBE:
             print(f"start {seq} {now}", flush=True)
+            return
+        self.seen += 1
+        if self.seen % self.count == 1 or self.count == 1:
+            self.first = now
 
-    def task_finished(self) -> None:
-        if self.seen == self.count:
+    def task_finished(self, seq: int) -> None:
+        if seq < PROBE and self.seen % self.count == 0:
             print(f"drained {time.monotonic() - self.first}", flush=True)
 
 
@@ -215,12 +224,12 @@ async def scaffold_worker(url: str, count: int) -> None:
     class NoopHandler:
         async def handle(self, task: Noop) -> None:
             recorder.task_started(task.seq)
-            recorder.task_finished()
+            recorder.task_finished(task.seq)
 
     registry = TaskRegistry()
     registry.register(Noop, NoopHandler)
     queue = TaskQueue(PostgresBackend(url, schema="bench_scaffold"), registry)
-    worker = Worker(queue, settings=WorkerSettings(concurrency=100, batch_size=200))
+    worker = Worker(queue, settings=WorkerSettings(concurrency=200, batch_size=500))
     print("ready", flush=True)
     await worker.run()
 
@@ -232,7 +241,7 @@ async def procrastinate_worker(url: str, count: int) -> None:
     @app.task(name="noop")
     async def noop(seq: int) -> None:
         recorder.task_started(seq)
-        recorder.task_finished()
+        recorder.task_finished(seq)
 
     async with app.open_async():
         print("ready", flush=True)
@@ -246,11 +255,12 @@ async def pgqueuer_worker(url: str, count: int) -> None:
 
     @pgq.entrypoint("noop")
     async def noop(job: object) -> None:
-        recorder.task_started(int(job.payload))
-        recorder.task_finished()
+        seq = int(job.payload)
+        recorder.task_started(seq)
+        recorder.task_finished(seq)
 
     print("ready", flush=True)
-    await pgq.qm.run(batch_size=100)
+    await pgq.qm.run(batch_size=500)
 
 
 WORKERS = {
@@ -302,8 +312,11 @@ async def enqueue_rates(peers: list[Peer], results: list[Result], tasks: int) ->
     for i, peer in enumerate(peers):
         results[i].enqueue_one = tasks / spent[i]
         await peer.clear()
+    for peer in peers:  # a first, unmeasured batch: connections, caches and plans warm up
+        await peer.enqueue_batch(tasks)
+        await peer.clear()
     batch_times: list[list[float]] = [[] for _ in peers]
-    for _ in range(3):
+    for _ in range(5):
         for i, peer in enumerate(peers):
             started = time.perf_counter()
             await peer.enqueue_batch(tasks)
@@ -313,40 +326,62 @@ async def enqueue_rates(peers: list[Peer], results: list[Result], tasks: int) ->
         results[i].enqueue_batch = tasks / statistics.median(batch_times[i])
 
 
-async def drain_and_latency(peer: Peer, result: Result, url: str, tasks: int, samples: int) -> None:
-    """Drain `tasks` queued tasks with one worker process, then sample pickup latency."""
-    await peer.enqueue_batch(tasks)
+async def start_worker(name: str, url: str, tasks: int) -> asyncio.subprocess.Process:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, HERE, "--worker", peer.name, "--url", url, "--tasks", str(tasks),
+        sys.executable, HERE, "--worker", name, "--url", url, "--tasks", str(tasks),
         stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
+    await read_line(proc, "ready", 60)
+    return proc
+
+
+async def stop_worker(proc: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        proc.terminate()
     try:
-        await read_line(proc, "ready", 60)
-        line = await read_line(proc, "drained", 600)
-        result.processing = tasks / float(line.split()[1])
-        await asyncio.sleep(0.5)  # let the worker settle into idle
-        latencies = []
-        for i in range(samples):
-            await peer.enqueue_one(1_000_000 + i)
-            committed = time.monotonic()
-            line = await read_line(proc, "start", 30)
-            latencies.append(float(line.split()[2]) - committed)
-            await asyncio.sleep(0.02)
-        latencies.sort()
-        result.latency_p50_ms = statistics.median(latencies) * 1000
-        result.latency_p90_ms = latencies[int(len(latencies) * 0.9)] * 1000
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            proc.terminate()
-        try:
-            async with asyncio.timeout(20):
-                await proc.wait()
-        except TimeoutError:
-            proc.kill()
+        async with asyncio.timeout(20):
             await proc.wait()
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
 
 
-async def measure(names: list[str], url: str, tasks: int, samples: int) -> list[Result]:
+async def processing_and_latency(
+    peers: list[Peer], results: list[Result], url: str, *, tasks: int, samples: int, rounds: int
+) -> None:
+    """One idle worker process per library; then, in rounds that alternate between the
+    libraries, a batch of `tasks` to drain, and pickup-latency probes."""
+    workers = [await start_worker(peer.name, url, tasks) for peer in peers]
+    try:
+        rates: list[list[float]] = [[] for _ in peers]
+        for round_ in range(rounds):
+            for i, peer in enumerate(peers):
+                print(f"  round {round_ + 1}: draining with a {peer.name} worker", flush=True)
+                await peer.enqueue_batch(tasks)
+                line = await read_line(workers[i], "drained", 900)
+                rates[i].append(tasks / float(line.split()[1]))
+        await asyncio.sleep(0.5)  # every worker is idle now
+        latencies: list[list[float]] = [[] for _ in peers]
+        for probe in range(samples):
+            for i, peer in enumerate(peers):
+                await peer.enqueue_one(PROBE + probe)
+                committed = time.monotonic()
+                line = await read_line(workers[i], "start", 30)
+                latencies[i].append(float(line.split()[2]) - committed)
+                await asyncio.sleep(0.01)
+        for i, result in enumerate(results):
+            result.processing = statistics.median(rates[i])
+            ordered = sorted(latencies[i])
+            result.latency_p50_ms = statistics.median(ordered) * 1000
+            result.latency_p90_ms = ordered[int(len(ordered) * 0.9)] * 1000
+    finally:
+        for proc in workers:
+            await stop_worker(proc)
+
+
+async def measure(
+    names: list[str], url: str, tasks: int, samples: int, rounds: int
+) -> list[Result]:
     peers = [PEERS[name]() for name in names]
     results = [Result(p.name, p.settings) for p in peers]
     for peer in peers:
@@ -354,9 +389,10 @@ async def measure(names: list[str], url: str, tasks: int, samples: int) -> list[
     try:
         print("enqueueing ...", flush=True)
         await enqueue_rates(peers, results, tasks)
-        for peer, result in zip(peers, results, strict=True):
-            print(f"draining with a {peer.name} worker ...", flush=True)
-            await drain_and_latency(peer, result, url, tasks, samples)
+        print("processing ...", flush=True)
+        await processing_and_latency(
+            peers, results, url, tasks=tasks, samples=samples, rounds=rounds
+        )
     finally:
         for peer in peers:
             await peer.close()
@@ -364,7 +400,10 @@ async def measure(names: list[str], url: str, tasks: int, samples: int) -> list[
 
 
 def report(results: list[Result], tasks: int) -> None:
-    print(f"\n{tasks} no-op tasks, one worker process; higher is better except latency\n")
+    print(
+        f"\n{tasks} no-op tasks, one worker process per library; processing is the median "
+        "of the rounds; higher is better except latency\n"
+    )
     header = f"{'library':16} {'enqueue 1-by-1/s':>17} {'enqueue batch/s':>16} "
     header += f"{'processing/s':>13} {'pickup p50 ms':>14} {'p90 ms':>7}  settings"
     print(header)
@@ -396,6 +435,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=5000)
     parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3, help="drains per library")
     parser.add_argument("--only", nargs="*", choices=list(PEERS), default=list(PEERS))
     parser.add_argument("--worker", choices=list(WORKERS))
     parser.add_argument("--url")
@@ -407,7 +447,9 @@ async def main() -> None:
     with psycopg.connect(SERVER_URL, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
-        results = await measure(args.only, database_url(name), args.tasks, args.samples)
+        results = await measure(
+            args.only, database_url(name), args.tasks, args.samples, args.rounds
+        )
         report(results, args.tasks)
     finally:
         with psycopg.connect(SERVER_URL, autocommit=True) as conn:

@@ -106,7 +106,6 @@ async def execute(
         queue=claimed.queue,
         attempt=claimed.attempt,
         max_attempts=claimed.max_attempts,
-        enqueued_at=claimed.enqueued_at,
         worker_id=worker_id,
     )
     timeout = asyncio.timeout(definition.timeout) if definition.timeout is not None else None

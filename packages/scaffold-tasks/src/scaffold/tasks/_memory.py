@@ -199,7 +199,6 @@ class InMemoryBackend:
                     row.payload,
                     row.attempts,
                     row.max_attempts,
-                    row.created_at,
                 )
             )
         return claimed

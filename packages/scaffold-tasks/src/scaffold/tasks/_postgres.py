@@ -332,10 +332,11 @@ class PostgresBackend:
             if self._has_limits:
                 async with conn.transaction():
                     await conn.execute(self._sql.limits_lock, {"key": self.channel})
-                    cursor = await conn.execute(self._sql.claim_limited, params)
+                    cursor = await conn.execute(self._sql.claim_limited, params, binary=True)
                     rows = await cursor.fetchall()
             else:
-                cursor = await conn.execute(self._sql.claim, params)
+                # Binary results: ids decode from 16 bytes instead of parsed text.
+                cursor = await conn.execute(self._sql.claim, params, binary=True)
                 rows = await cursor.fetchall()
         return [ClaimedTask(*row) for row in rows]
 

@@ -17,7 +17,9 @@ CREATE TABLE {s}.scaffold_tasks (
     id uuid PRIMARY KEY,
     name text NOT NULL,
     queue text NOT NULL,
-    payload json NOT NULL,
+    -- The task's JSON, written by pydantic and validated by pydantic when read; stored
+    -- as text because the database never needs to look inside (use payload::json).
+    payload text NOT NULL,
     state text NOT NULL DEFAULT 'queued'
         CHECK (state IN ('queued', 'running', 'done', 'dead')),
     priority integer NOT NULL DEFAULT 0,

@@ -12,13 +12,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 
-_RETURNING_CLAIMED = (
-    "t.id, t.name, t.queue, t.payload::text, t.attempts, t.max_attempts, t.created_at"
-)
+_RETURNING_CLAIMED = "t.id, t.name, t.queue, t.payload, t.attempts, t.max_attempts"
 _MAX_IDENTIFIER = 63
 _TASK_COLUMNS = (
     "id, name, queue, state, priority, run_at, attempts, max_attempts, dedup_key, worker_id, "
-    "last_error, created_at, finished_at, payload::text"
+    "last_error, created_at, finished_at, payload"
 )
 
 
@@ -64,7 +62,7 @@ class Statements:
     def enqueue_in_transaction(self, count: int) -> str:
         """An INSERT of `count` tasks with `:name_i` parameters, notifying on commit."""
         rows = ",\n".join(
-            f"(CAST(:id_{i} AS uuid), :name_{i}, :queue_{i}, CAST(:payload_{i} AS json), "
+            f"(CAST(:id_{i} AS uuid), :name_{i}, :queue_{i}, :payload_{i}, "
             f":priority_{i}, :max_attempts_{i}, "
             f"coalesce(CAST(:run_at_{i} AS timestamptz), "
             f"now() + CAST(:delay_{i} AS double precision) * interval '1 second'), "
@@ -170,7 +168,7 @@ def build(schema: str) -> Statements:
         enqueue_one=f"""
             WITH ins AS (
                 INSERT INTO {t} {insert_columns}
-                VALUES (%(id)s, %(name)s, %(queue)s, %(payload)s::json, %(priority)s,
+                VALUES (%(id)s, %(name)s, %(queue)s, %(payload)s, %(priority)s,
                         %(max_attempts)s,
                         coalesce(%(run_at)s::timestamptz,
                                  now() + %(delay)s::double precision * interval '1 second'),
@@ -182,7 +180,7 @@ def build(schema: str) -> Statements:
         enqueue_many=f"""
             WITH ins AS (
                 INSERT INTO {t} {insert_columns}
-                SELECT id, name, queue, payload::json, priority, max_attempts,
+                SELECT id, name, queue, payload, priority, max_attempts,
                        coalesce(run_at, now() + coalesce(delay, 0) * interval '1 second'),
                        dedup_key
                 FROM unnest(%(ids)b::uuid[], %(names)b::text[], %(queues)b::text[],
@@ -292,7 +290,7 @@ def build(schema: str) -> Statements:
             ),
             ins AS (
                 INSERT INTO {t} (id, name, queue, payload, priority, max_attempts)
-                SELECT i.id, i.name, i.queue, i.payload::json, i.priority, i.max_attempts
+                SELECT i.id, i.name, i.queue, i.payload, i.priority, i.max_attempts
                 FROM input AS i JOIN tick ON tick.task_id = i.id
                 ON CONFLICT DO NOTHING
                 RETURNING queue

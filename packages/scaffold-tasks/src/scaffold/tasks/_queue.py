@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from ._admin import TaskAdmin
 from ._durations import Duration, seconds
 from ._errors import QueueUnavailableError
-from ._ids import new_task_id
+from ._ids import new_task_id, new_task_ids
 from ._records import NewTask
 from ._registry import check_priority
 from ._task import check_name
@@ -155,10 +155,7 @@ class TaskQueue:
 
         Returns one entry per item: the task's id, or None where a dedup key matched.
         """
-        new = [
-            self._new_task(item) if isinstance(item, EnqueueRequest) else self._plain_task(item)
-            for item in tasks
-        ]
+        new = self._new_tasks(list(tasks))
         if transaction is not None:
             self._check_transaction(transaction)
             await self._backend.enqueue_in(transaction, new)
@@ -183,19 +180,30 @@ class TaskQueue:
                 "database"
             )
 
-    def _plain_task(self, task: object) -> NewTask:
-        """A task with its type's defaults: the common case of a batch, kept lean."""
-        definition = self._registry.for_task(task)
-        return NewTask(
-            new_task_id(),
-            definition.name,
-            definition.queue,
-            definition.encode(task),
-            definition.priority,
-            definition.max_attempts,
-        )
+    def _new_tasks(self, items: list[object]) -> list[NewTask]:
+        """The rows of a batch. Plain tasks (the common case) take their type's defaults
+        and are serialised a type at a time, which is several times faster."""
+        # Ids in the order of the batch: among equal priorities, tasks run in id order.
+        ids = new_task_ids(len(items))
+        new: list[NewTask | None] = [None] * len(items)
+        plain: dict[type, list[int]] = {}
+        for i, item in enumerate(items):
+            if isinstance(item, EnqueueRequest):
+                new[i] = self._new_task(item, ids[i])
+            else:
+                plain.setdefault(type(item), []).append(i)
+        for indexes in plain.values():
+            definition = self._registry.for_task(items[indexes[0]])
+            payloads = definition.encode_many([items[i] for i in indexes])
+            name, queue = definition.name, definition.queue
+            priority, attempts = definition.priority, definition.max_attempts
+            for i, payload in zip(indexes, payloads, strict=True):
+                new[i] = NewTask(ids[i], name, queue, payload, priority, attempts)
+        return cast("list[NewTask]", new)  # every slot is filled above
 
-    def _new_task(self, request: EnqueueRequest[object]) -> NewTask:
+    def _new_task(
+        self, request: EnqueueRequest[object], task_id: uuid.UUID | None = None
+    ) -> NewTask:
         definition = self._registry.for_task(request.task)
         if request.run_at is not None and request.delay is not None:
             raise ValueError("give run_at or delay, not both")
@@ -204,7 +212,7 @@ class TaskQueue:
         queue = definition.queue if request.queue is None else check_name(request.queue, "queue")
         priority = definition.priority if request.priority is None else request.priority
         return NewTask(
-            id=new_task_id(),
+            id=task_id or new_task_id(),
             name=definition.name,
             queue=queue,
             payload=definition.encode(request.task),

@@ -53,7 +53,6 @@ class ClaimedTask(NamedTuple):
     payload: str
     attempt: int
     max_attempts: int
-    enqueued_at: datetime.datetime
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

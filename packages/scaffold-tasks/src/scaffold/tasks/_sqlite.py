@@ -314,10 +314,7 @@ class SqliteBackend:
         }
         statement = q.CLAIM_LIMITED if self._has_limits else q.CLAIM
         rows = await self._all(statement, params)
-        return [
-            ClaimedTask(uuid.UUID(r[0]), r[1], r[2], r[3], r[4], r[5], _time(r[6]))  # type: ignore[arg-type]
-            for r in rows
-        ]
+        return [ClaimedTask(uuid.UUID(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
     async def acknowledge(
         self,

@@ -17,7 +17,7 @@ _CLAIM_SET: Final = """
     UPDATE scaffold_tasks
     SET state = 'running', attempts = attempts + 1, worker_id = :worker,
         lease_expires_at = :now + :lease, started_at = :now"""
-_CLAIM_RETURNING: Final = "RETURNING id, name, queue, payload, attempts, max_attempts, created_at"
+_CLAIM_RETURNING: Final = "RETURNING id, name, queue, payload, attempts, max_attempts"
 
 CLAIM: Final = f"""
     {_CLAIM_SET}

@@ -42,12 +42,17 @@ class TaskContext(NamedTuple):
     queue: str
     attempt: int
     max_attempts: int
-    enqueued_at: datetime.datetime
     worker_id: str
 
     @property
     def is_last_attempt(self) -> bool:
         return self.attempt >= self.max_attempts
+
+    @property
+    def enqueued_at(self) -> datetime.datetime:
+        """When the task was enqueued (task ids are UUIDv7: they carry the millisecond)."""
+        milliseconds = self.task_id.int >> 80
+        return datetime.datetime.fromtimestamp(milliseconds / 1000, datetime.UTC)
 
 
 class HandlerResolver(Protocol):
