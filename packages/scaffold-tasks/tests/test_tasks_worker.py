@@ -392,6 +392,13 @@ class TestShutdown:
         assert (info.state, info.attempts, info.worker_id) == (TaskState.QUEUED, 0, None)
 
     @pytest.mark.usefixtures("notes")
+    async def test_stop_before_the_run_starts_is_kept(self, queue: TaskQueue):
+        """A stop asked for before the background run got going still ends it."""
+        worker = Worker(queue)
+        async with worker.running():
+            pass  # leaves at once: stop() comes before the task has started
+        assert not worker._running
+
     async def test_worker_refuses_to_run_twice_at_once(self, queue: TaskQueue):
         """Running one Worker object twice concurrently is an error."""
         worker = Worker(queue)

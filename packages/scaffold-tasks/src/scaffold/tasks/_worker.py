@@ -190,7 +190,8 @@ class Worker:
     async def _work(self) -> None:
         if self._running:
             raise RuntimeError(f"worker {self.id} is already running")
-        self._reset()
+        # State is fresh from __init__ or the previous run's end, so that a stop()
+        # asked for before the run started is not forgotten.
         self._running = True
         timing = self._timing
         try:
@@ -210,8 +211,7 @@ class Worker:
                 self._wakeups = wakeups
                 await self._supervise(wakeups)
         finally:
-            self._running = False
-            self._wakeups = None
+            self._reset()
         logger.info("worker %s stopped: %s", self.id, self.counters.as_dict())
 
     async def _wait_for_schema(self) -> None:
@@ -475,6 +475,8 @@ class Worker:
             await self._release(leftover)
 
     async def _release(self, ids: list[uuid.UUID]) -> None:
+        # While they are handed back, a heartbeat must not count them as lost leases.
+        self._acking.update(ids)
         try:
             async with asyncio.timeout(5.0):
                 released = await self._retrying(
@@ -487,6 +489,8 @@ class Worker:
                 self.id, len(ids),
             )  # fmt: skip
             return
+        finally:
+            self._acking.difference_update(ids)
         self._held.difference_update(ids)
         self.counters.released += released
 
