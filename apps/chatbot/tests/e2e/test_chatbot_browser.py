@@ -105,3 +105,33 @@ def test_markup_in_a_message_is_shown_as_text(
     expect(page.locator(".message--sent .message__bubble")).to_have_text([attack])
     assert page.evaluate("() => window.pwned") is None
     assert page.locator(".message__bubble b").count() == 0
+
+
+def test_reconnected_websocket_shows_each_message_once(
+    deployment: Deployment, context: BrowserContext
+) -> None:
+    """After the socket drops and htmx reconnects, nothing is lost and nothing doubled."""
+    page = context.new_page()
+    sign_in(page, deployment.urls[0], "hedy@example.com")
+    send(page, "2 + 2")
+    expect(page.locator(".message--received .message__bubble")).to_have_text(
+        ["2 + 2 = 4"], timeout=REPLY_TIMEOUT_MS
+    )
+    # Drop the connection and reconnect the way htmx does after an abnormal closure (1006,
+    # which a page cannot send itself): `init()` opens a new socket to the same URL.
+    page.evaluate(
+        "() => new Promise(done => { const ws = document.querySelector('[ws-connect]')"
+        "['htmx-internal-data'].webSocket; window.droppedSocket = ws.socket;"
+        " ws.socket.addEventListener('close', () => { ws.init(); done(); });"
+        " ws.socket.close(1000); })"
+    )
+    page.wait_for_function(
+        "() => { const ws = document.querySelector('[ws-connect]')['htmx-internal-data']"
+        ".webSocket; return ws.socket !== window.droppedSocket && ws.socket.readyState === 1; }",
+        timeout=REPLY_TIMEOUT_MS,
+    )
+    send(page, "3 + 3")
+    expect(page.locator(".message--received .message__bubble")).to_have_text(
+        ["3 + 3 = 6", "2 + 2 = 4"], timeout=REPLY_TIMEOUT_MS
+    )
+    expect(page.locator(".message--sent .message__bubble")).to_have_text(["3 + 3", "2 + 2"])
