@@ -8,7 +8,7 @@ if TYPE_CHECKING:
     import asyncio
     import datetime
     import uuid
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
     from contextlib import AbstractAsyncContextManager
 
     from ._records import (
@@ -58,6 +58,17 @@ class TaskBackend(Protocol):
     # Enqueueing
     async def enqueue(self, tasks: Sequence[NewTask]) -> list[bool]:
         """Write the tasks; per task, False when its dedup key matched an unfinished task."""
+        ...
+
+    async def enqueue_plain(
+        self, chunks: Iterable[Sequence[NewTask]], *, retry: bool = False
+    ) -> None:
+        """Write a batch of tasks without dedup key or schedule, all in one transaction.
+
+        `chunks` is consumed lazily, so that the caller prepares the next chunk while the
+        database takes in the previous one. With `retry`, rows already written by a
+        failed earlier attempt (same ids) are skipped instead of failing the batch.
+        """
         ...
 
     async def enqueue_in(self, transaction: SqlTransaction, tasks: Sequence[NewTask]) -> None: ...

@@ -28,7 +28,7 @@ from ._scheduler import utc_now
 
 if TYPE_CHECKING:
     import uuid
-    from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+    from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 
     from .types import SqlTransaction
 
@@ -142,6 +142,12 @@ class InMemoryBackend:
         written = [self._insert(task, now) for task in tasks]
         self._wake()
         return written
+
+    async def enqueue_plain(
+        self, chunks: Iterable[Sequence[NewTask]], *, retry: bool = False
+    ) -> None:
+        del retry  # a task whose id is stored already is skipped anyway
+        await self.enqueue([task for chunk in chunks for task in chunk])
 
     async def enqueue_in(self, transaction: SqlTransaction, tasks: Sequence[NewTask]) -> None:  # noqa: ARG002 - no transactions in memory
         await self.enqueue(tasks)

@@ -35,14 +35,13 @@ from ._records import (
 if TYPE_CHECKING:
     import datetime
     import uuid
-    from collections.abc import AsyncIterator, Mapping, Sequence
+    from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 
     from .types import SqlTransaction
 
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _MIGRATION_LOCK: Final = "scaffold_tasks.migrate"
 MIGRATE_COMMAND: Final = "scaffold tasks migrate"
-_COPY_CHUNK: Final = 1000
 _IN_TRANSACTION_CHUNK: Final = 1000
 
 
@@ -218,12 +217,28 @@ class PostgresBackend:
             task = tasks[0]
             rows = await self._all(self._sql.enqueue_one, self._one_params(task))
             return [bool(rows)]
-        if all(t.dedup_key is None and not t.scheduled for t in tasks):
-            await self._copy(tasks)
-            return [True] * len(tasks)
         rows = await self._all(self._sql.enqueue_many, self._many_params(tasks))
         inserted = {row[0] for row in rows}
         return [t.id in inserted for t in tasks]
+
+    async def enqueue_plain(
+        self, chunks: Iterable[Sequence[NewTask]], *, retry: bool = False
+    ) -> None:
+        queues: set[str] = set()
+        async with self._connection() as conn:
+            if retry:
+                # COPY cannot skip rows a lost earlier attempt already wrote.
+                async with conn.transaction():
+                    for chunk in chunks:
+                        await conn.execute(self._sql.enqueue_many, self._many_params(chunk))
+                        queues.update(t.queue for t in chunk)
+            else:
+                # A COPY is a transaction of its own: two round trips fewer than
+                # BEGIN ... COMMIT, and the notification follows the commit anyway.
+                await self._copy(conn, chunks, queues)
+            await conn.execute(
+                self._sql.notify_queues, {"channel": self.channel, "queues": sorted(queues)}
+            )
 
     def _one_params(self, task: NewTask) -> dict[str, object]:
         return {
@@ -253,26 +268,31 @@ class PostgresBackend:
             "channel": self.channel,
         }
 
-    async def _copy(self, tasks: Sequence[NewTask]) -> None:
-        """COPY the batch: the fastest way in when no row needs ON CONFLICT or a clock."""
-        queues = sorted({t.queue for t in tasks})
-        # COPY's text format, written by hand: names and queues are plain (checked when
-        # registered) and compact JSON holds no tab or newline, so doubling backslashes
-        # is all the escaping needed. This is several times faster than a row at a time,
-        # and sending chunks lets the server parse one while the next is formatted.
-        async with self._connection() as conn, conn.transaction():
-            cursor = conn.cursor()
-            async with cursor.copy(self._sql.copy_tasks) as copy:
-                for start in range(0, len(tasks), _COPY_CHUNK):
-                    rows = []
-                    for t in tasks[start : start + _COPY_CHUNK]:
-                        payload = t.payload.replace("\\", "\\\\")
-                        rows.append(
-                            f"{t.id.hex}\t{t.name}\t{t.queue}\t{payload}\t"
-                            f"{t.priority}\t{t.max_attempts}\n"
-                        )
-                    await copy.write("".join(rows).encode())
-            await conn.execute(self._sql.notify_queues, {"channel": self.channel, "queues": queues})
+    async def _copy(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        chunks: Iterable[Sequence[NewTask]],
+        queues: set[str],
+    ) -> None:
+        """COPY the chunks: the fastest way in when no row needs ON CONFLICT or a clock.
+
+        COPY's text format is written by hand: names and queues are plain (checked when
+        registered) and compact JSON holds no tab or newline, so doubling backslashes is
+        all the escaping needed; this is several times faster than a row at a time. Each
+        chunk is sent as soon as it is formatted, so the server parses it while the next
+        one is prepared.
+        """
+        async with conn.cursor().copy(self._sql.copy_tasks) as copy:
+            for chunk in chunks:
+                rows = []
+                for t in chunk:
+                    payload = t.payload.replace("\\", "\\\\")
+                    rows.append(
+                        f"{t.id.hex}\t{t.name}\t{t.queue}\t{payload}\t"
+                        f"{t.priority}\t{t.max_attempts}\n"
+                    )
+                    queues.add(t.queue)
+                await copy.write("".join(rows).encode())
 
     async def enqueue_in(self, transaction: SqlTransaction, tasks: Sequence[NewTask]) -> None:
         if not tasks:

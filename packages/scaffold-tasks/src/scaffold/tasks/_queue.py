@@ -17,7 +17,7 @@ from ._urls import backend_from_url
 
 if TYPE_CHECKING:
     import uuid
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
     from types import TracebackType
 
     from ._backend import TaskBackend
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .types import SqlTransaction
 
 _MAX_DEDUP_KEY = 500
+_CHUNK = 1000
 
 
 def _check_run_at(value: object) -> None:
@@ -155,13 +156,38 @@ class TaskQueue:
 
         Returns one entry per item: the task's id, or None where a dedup key matched.
         """
-        new = self._new_tasks(list(tasks))
+        items = list(tasks)
+        if transaction is None and not any(isinstance(i, EnqueueRequest) for i in items):
+            return await self._enqueue_plain(items)
+        new = self._new_tasks(items)
         if transaction is not None:
             self._check_transaction(transaction)
             await self._backend.enqueue_in(transaction, new)
             return [t.id for t in new]
         written = await self._with_retry(new)
         return [t.id if ok else None for t, ok in zip(new, written, strict=True)]
+
+    async def _enqueue_plain(self, items: list[object]) -> list[uuid.UUID | None]:
+        """Tasks with their types' defaults: prepared a chunk at a time while the backend
+        writes the previous chunk (COPY on PostgreSQL), all in one transaction."""
+        if not items:
+            return []
+        prepared: list[list[NewTask]] = []
+
+        def chunks() -> Iterator[list[NewTask]]:
+            # A retry replays what was prepared (same ids), then goes on preparing.
+            yield from list(prepared)
+            for start in range(sum(map(len, prepared)), len(items), _CHUNK):
+                chunk = self._new_tasks(items[start : start + _CHUNK])
+                prepared.append(chunk)
+                yield chunk
+
+        try:
+            await self._backend.enqueue_plain(chunks())
+        except QueueUnavailableError:
+            # Once: a pooled connection may have died since its last use.
+            await self._backend.enqueue_plain(chunks(), retry=True)
+        return [task.id for chunk in prepared for task in chunk]
 
     async def _with_retry(self, tasks: list[NewTask]) -> list[bool]:
         try:

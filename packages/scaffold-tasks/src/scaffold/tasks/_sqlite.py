@@ -40,7 +40,7 @@ from ._records import (
 from ._sqlite_schema import MIGRATIONS, SCHEMA_VERSION, VERSION_TABLE
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping, Sequence
+    from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 
     from .types import SqlTransaction
 
@@ -244,6 +244,16 @@ class SqliteBackend:
                 written = [True] * len(tasks)
         self._wake()
         return written
+
+    async def enqueue_plain(
+        self, chunks: Iterable[Sequence[NewTask]], *, retry: bool = False
+    ) -> None:
+        del retry  # INSERT ... ON CONFLICT DO NOTHING skips rows written before anyway
+        now = time.time()
+        async with self._transaction() as conn:
+            for chunk in chunks:
+                await conn.executemany(q.INSERT, [self._row(task, now) for task in chunk])
+        self._wake()
 
     async def enqueue_in(self, transaction: SqlTransaction, tasks: Sequence[NewTask]) -> None:
         if not tasks:
