@@ -101,6 +101,14 @@ class TestClaiming:
         assert len(set(everything)) == 600
         assert sum(1 for r in results if r) >= 2
 
+    async def test_retried_batch_skips_rows_already_written(self, pg_queue: TaskQueue):
+        """A batch retried after a lost reply writes the missing rows and skips the others."""
+        new = pg_queue._new_tasks([Job(i) for i in range(30)])
+        await pg_queue.backend.enqueue_plain([new[:10]])
+        await pg_queue.backend.enqueue_plain([new[:20], new[20:]], retry=True)
+        stored = await pg_queue.admin.list(TaskState.QUEUED, limit=100)
+        assert sorted(t.id for t in stored) == sorted(t.id for t in new)
+
     async def test_limit_holds_across_workers(self, postgres_url: str, pg_schema: str, fast):
         """A per-type concurrency limit is global: two workers together stay under it."""
         registry2 = TaskRegistry()
