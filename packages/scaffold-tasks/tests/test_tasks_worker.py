@@ -147,6 +147,16 @@ class TestEnqueue:
         )
 
 
+@pytest.mark.usefixtures("notes")
+async def test_a_bad_task_in_a_large_batch_writes_nothing(queue: TaskQueue):
+    """A task that cannot be stored, deep inside a large batch, fails the whole batch."""
+    tasks: list[object] = [Note(f"n{i}") for i in range(2500)]
+    tasks[2300] = Note(42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"cannot store task 'test\.note'"):
+        await queue.enqueue_many(tasks)
+    assert await queue.admin.counts() == []
+
+
 class TestRunning:
     @pytest.mark.usefixtures("notes")
     async def test_worker_runs_tasks_and_keeps_them_done(self, queue: TaskQueue, fast):
