@@ -31,6 +31,7 @@ from ._secret_key import resolve_secret_key
 from ._security_headers import SecurityHeadersApplier, SendWithSecurityHeaders
 from ._sessions import ScaffoldSessionInterface
 from ._settings import WebSettings
+from ._websocket_denial import DenialTolerantSend
 from ._websocket_errors import close_for_malformed_input, malformed_input
 from ._wrappers import ScaffoldRequest, ScaffoldWebsocket
 
@@ -278,6 +279,9 @@ class WebApp(Quart):
     async def asgi_app(
         self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
     ) -> None:
+        if scope["type"] == "websocket":
+            await super().asgi_app(scope, receive, DenialTolerantSend(send))
+            return
         if scope["type"] != "http":
             await super().asgi_app(scope, receive, send)
             return
