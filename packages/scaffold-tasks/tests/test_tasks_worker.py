@@ -342,10 +342,10 @@ class TestLeases:
     @pytest.mark.usefixtures("notes")
     async def test_heartbeat_keeps_a_long_task_leased(self, queue: TaskQueue, fast):
         """A task running longer than its lease is not taken over while its worker lives."""
-        task_id = await queue.enqueue(Note("slow:1.5"))
-        worker = Worker(queue, settings=fast(lease=0.5, heartbeat_interval=0.1))
+        task_id = await queue.enqueue(Note("slow:1.8"))
+        worker = Worker(queue, settings=fast(lease=1.0, heartbeat_interval=0.1))
         await worker.run_until_idle()
-        assert NoteHandler.seen == ["slow:1.5"]
+        assert NoteHandler.seen == ["slow:1.8"]
         assert worker.counters.recovered == 0
         assert worker.counters.lost_leases == 0
         info = await queue.admin.get(task_id)
@@ -375,7 +375,8 @@ class TestShutdown:
     ):
         """On stop, running tasks finish; claimed but unstarted ones go back with no attempt
         counted, ready for another worker."""
-        await queue.enqueue_many([Note("slow:0.3") for _ in range(6)])
+        # Long enough that the test stops the worker before the first two finish.
+        await queue.enqueue_many([Note("slow:1") for _ in range(6)])
         worker = Worker(queue, settings=fast(concurrency=2, batch_size=6))
         task = asyncio.create_task(worker.run(handle_signals=False))
         await eventually(lambda: len(NoteHandler.seen) == 2, "two tasks started")
