@@ -114,3 +114,21 @@ async def test_forwarded_headers_are_ignored_without_proxy(app) -> None:
     async with WebTestClient(app) as client:
         response = await client.get("/visit", headers={"X-Forwarded-Proto": "https"})
     assert "Secure" not in cookie_of(response)
+
+
+async def test_websocket_behind_a_trusted_tls_proxy(make_app) -> None:
+    """X-Forwarded-Proto: https on a websocket upgrade still reaches the websocket route."""
+    from scaffold.web import login_required  # noqa: PLC0415 - only this test needs it
+
+    @controller(name="live")
+    class LiveController(BaseController):
+        @route("/live", websocket=True)
+        @login_required
+        async def live(self) -> None:
+            await self.websocket.send(self.websocket.scheme)
+
+    app = make_app(AccountController, LiveController, proxy_hops=1)
+    async with WebTestClient(app) as client:
+        await client.post("/login", headers={"X-CSRF-Token": await client.csrf_token()})
+        async with client.websocket("/live", headers={"X-Forwarded-Proto": "https"}) as ws:
+            assert await ws.receive() == "wss"

@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 _FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
+_WEBSOCKET_SCHEMES = {"https": "wss", "http": "ws"}
+
+
 class WebApp(Quart):
     """A Quart app serving `@controller` classes resolved from `container`.
 
@@ -280,6 +283,11 @@ class WebApp(Quart):
         self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
     ) -> None:
         if scope["type"] == "websocket":
+            scheme = scope.get("scheme")
+            if scheme in _WEBSOCKET_SCHEMES:
+                # A trusted proxy's X-Forwarded-Proto says "https"/"http" for the upgrade
+                # request too; as a websocket scheme that would route it as plain HTTP.
+                scope = {**scope, "scheme": _WEBSOCKET_SCHEMES[scheme]}
             await super().asgi_app(scope, receive, DenialTolerantSend(send))
             return
         if scope["type"] != "http":
