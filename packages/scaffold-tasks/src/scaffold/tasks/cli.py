@@ -166,9 +166,14 @@ def worker_command(load: Loader | None = None, name: str = "worker") -> click.Co
         click.Option(["--queue", "-q"], multiple=True, help="A queue to work on (repeatable)."),
         click.Option(["--concurrency", "-c"], type=click.IntRange(min=1), help="Tasks at once."),
         click.Option(["--batch-size"], type=click.IntRange(min=1), help="Tasks per claim."),
-        click.Option(["--lease"], callback=_duration_option, help="Lease, e.g. 30s."),
         click.Option(
-            ["--shutdown-timeout"], callback=_duration_option, help="Grace on shutdown, e.g. 1m."
+            ["--lease"], metavar="DURATION", callback=_duration_option, help="Lease, e.g. 30s."
+        ),
+        click.Option(
+            ["--shutdown-timeout"],
+            metavar="DURATION",
+            callback=_duration_option,
+            help="Grace on shutdown, e.g. 1m.",
         ),
         click.Option(
             ["--log-level"],
@@ -369,7 +374,11 @@ def tasks_group(load: Loader | None = None, name: str = "tasks") -> click.Group:
 
     @tasks.command()
     @click.option(
-        "--older-than", required=True, callback=_duration_option, help="e.g. 7d, 12h, 3600."
+        "--older-than",
+        required=True,
+        metavar="DURATION",
+        callback=_duration_option,
+        help="e.g. 7d, 12h, 3600.",
     )
     @click.pass_context
     def prune(ctx: click.Context, older_than: float) -> None:
