@@ -31,6 +31,16 @@ logger = logging.getLogger("chatbot")
 app = CliApp("chatbot", help="The Scaffold tutorial's chatbot.")
 
 
+def production_settings() -> Settings:
+    """Settings for the production commands: strict unless ENVIRONMENT says otherwise
+    (in the environment or in .env); the server's processes inherit the choice."""
+    settings = Settings()
+    if "environment" not in settings.model_fields_set:
+        os.environ["ENVIRONMENT"] = "production"
+        settings = Settings()
+    return settings
+
+
 async def apply_migrations(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     url = settings.resolved_database_url
@@ -70,10 +80,7 @@ def run() -> None:
 @click.option("--processes", type=click.IntRange(min=1), help="Web processes (WEB_PROCESSES).")
 def web(processes: int | None) -> None:
     """Serve the web app (production; the worker runs apart, see `chatbot worker`)."""
-    # The production command is strict unless told otherwise (the server's processes
-    # inherit this environment).
-    os.environ.setdefault("ENVIRONMENT", "production")
-    settings = Settings()
+    settings = production_settings()
     count = processes or settings.web_processes
     if settings.embedded and count > 1:
         raise CommandError(
@@ -88,8 +95,7 @@ def web(processes: int | None) -> None:
 @app.command()
 async def worker() -> None:
     """Run a task worker and the cron scheduler until SIGTERM or Ctrl+C."""
-    os.environ.setdefault("ENVIRONMENT", "production")
-    settings = Settings()
+    settings = production_settings()
     if settings.embedded:
         raise CommandError(
             "on SQLite the worker runs inside `chatbot run`; set DATABASE_URL to PostgreSQL "
