@@ -17,6 +17,9 @@ On one database created for the run (and dropped at the end), for every library:
    latency: from `enqueue` returning (the task is committed) to the handler starting
    (both processes read the same monotonic clock).
 
+Between measurements every library's queue table is emptied with TRUNCATE, so that each
+batch lands in the same state of table and indexes, and the objects made at set-up are
+frozen out of the garbage collector (the three libraries share the enqueueing process).
 Taking turns spreads the load of other processes on a shared machine over all the
 libraries alike; the ratios within one run are what count. Each library runs with the
 settings that gave it its best throughput here (listed in the output).
@@ -28,6 +31,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import os
 import secrets
 import statistics
@@ -76,9 +80,10 @@ class Noop(Task, name="noop"):
 
 
 def scaffold_peer() -> Peer:
-    state: dict[str, TaskQueue] = {}
+    state: dict[str, Any] = {}
 
     async def setup(url: str) -> None:
+        state["url"] = url
         registry = TaskRegistry()
         registry.register(Noop)
         queue = TaskQueue(PostgresBackend(url, schema="bench_scaffold"), registry)
@@ -92,7 +97,8 @@ def scaffold_peer() -> Peer:
         await state["queue"].enqueue_many([Noop(i) for i in range(n)])
 
     async def clear() -> None:
-        await state["queue"].admin.purge_queued()
+        async with await psycopg.AsyncConnection.connect(state["url"], autocommit=True) as c:
+            await c.execute("TRUNCATE bench_scaffold.scaffold_tasks")
 
     async def close() -> None:
         await state["queue"].close()
@@ -130,7 +136,7 @@ def procrastinate_peer() -> Peer:
 
     async def clear() -> None:
         async with await psycopg.AsyncConnection.connect(state["url"], autocommit=True) as c:
-            await c.execute("DELETE FROM procrastinate_jobs")
+            await c.execute("TRUNCATE procrastinate_jobs CASCADE")
 
     async def close() -> None:
         await state["app"].close_async()
@@ -166,7 +172,7 @@ def pgqueuer_peer() -> Peer:
         await state["queries"].enqueue(["noop"] * n, [str(i).encode() for i in range(n)], [0] * n)
 
     async def clear() -> None:
-        await state["queries"].clear_queue()
+        await state["queries"].clear_queue()  # TRUNCATE of its queue table
 
     async def close() -> None:
         await state["conn"].close()
@@ -386,6 +392,11 @@ async def measure(
     results = [Result(p.name, p.settings) for p in peers]
     for peer in peers:
         await peer.setup(url)
+    # All three libraries live in this process: freeze what set-up made, so that a full
+    # garbage collection falling into one library's measurement does not walk the
+    # others' objects (it cost whichever library happened to trigger it tens of ms).
+    gc.collect()
+    gc.freeze()
     try:
         print("enqueueing ...", flush=True)
         await enqueue_rates(peers, results, tasks)
