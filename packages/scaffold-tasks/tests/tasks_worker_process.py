@@ -104,9 +104,11 @@ async def main() -> None:
         shutdown_timeout=5,
     )
     worker = Worker(queue, resolver=resolver, settings=settings)  # type: ignore[arg-type]
+    run = asyncio.create_task(worker.run())
+    await asyncio.sleep(0)  # run() has installed its SIGTERM handler before its first await
     say("ready")
     try:
-        await worker.run()
+        await run
     finally:
         await queue.close()
 

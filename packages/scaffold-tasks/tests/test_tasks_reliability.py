@@ -45,12 +45,17 @@ class WorkerProcess:
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
         self.lines: list[str] = []
+        self.ready = asyncio.Event()  # set once it handles SIGTERM (or has exited)
         self._reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
         assert self.process.stdout is not None
         while raw := await self.process.stdout.readline():
-            self.lines.append(raw.decode().strip())
+            line = raw.decode().strip()
+            self.lines.append(line)
+            if line == "ready":
+                self.ready.set()
+        self.ready.set()
 
     def started(self, seq: int) -> bool:
         return any(line.startswith(f"started {seq} ") for line in self.lines)
@@ -60,6 +65,10 @@ class WorkerProcess:
             self.process.send_signal(signal.SIGKILL)
 
     async def stop(self) -> int:
+        # A worker still starting up has no SIGTERM handler yet: wait until it has one.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(30):
+                await self.ready.wait()
         with contextlib.suppress(ProcessLookupError):
             self.process.send_signal(signal.SIGTERM)
         try:
@@ -159,16 +168,17 @@ async def test_random_kills_lose_no_task(
     total = 3000
     poisoned = {17, 1234, 2999}
     await fault_queue.enqueue_many(
-        [Work(i, pause=rng.uniform(0.001, 0.02), poison=i in poisoned) for i in range(total)]
+        # About six seconds of work for the workers below: the kills fall into it.
+        [Work(i, pause=rng.uniform(0.02, 0.1), poison=i in poisoned) for i in range(total)]
     )
-    workers = [await spawn(concurrency=20) for _ in range(3)]
+    workers = [await spawn(concurrency=10) for _ in range(3)]
     kills = 0
     for _ in range(12):
         await asyncio.sleep(rng.uniform(0.3, 0.8))
         victim = workers.pop(rng.randrange(len(workers)))
         victim.kill()
         kills += 1
-        workers.append(await spawn(concurrency=20))
+        workers.append(await spawn(concurrency=10))
     await wait_until(
         lambda: count_in(fault_queue, TaskState.DONE),
         "tasks completing",
@@ -189,8 +199,12 @@ async def test_random_kills_lose_no_task(
     dead = await fault_queue.admin.list(TaskState.DEAD)
     assert {json.loads(t.payload)["seq"] for t in dead} == poisoned
     assert all("is poisoned" in (t.last_error or "") and t.attempts == 10 for t in dead)
+    done = await fault_queue.admin.list(TaskState.DONE, limit=total)
+    taken_over = sum(1 for t in done if t.attempts > 1)
+    assert taken_over > 0  # the kills did interrupt work in progress
     with capsys.disabled():  # the figures are reported on every run
         sys.stdout.write(
             f"\n[random kills] {total} tasks, {kills} workers killed with SIGKILL, "
+            f"{taken_over} tasks finished by another worker after a kill, "
             f"{len(runs)} completed executions, {duplicates} duplicate(s), 0 lost\n"
         )
