@@ -1,7 +1,8 @@
 """Load, change and commit N aggregates (each with child rows), three ways, side by side.
 
 - scaffold: a GenericSqlRepository query and a GenericSqlUnitOfWork commit (domain
-  objects mapped from and to the models, change tracking, version check);
+  objects mapped from the models, and written back onto them at commit through the
+  optional `_update_dto` hook, change tracking, version check);
 - plain ORM: an AsyncSession on the same models, changing the ORM objects directly and
   bumping the version by hand (the same UPDATEs with the same version check);
 - advanced-alchemy: its SQLAlchemyAsyncRepository's list() and update() on the same
@@ -128,6 +129,34 @@ class OrderRepository(GenericSqlRepository[Order, OrderId, OrderRow]):
     def _map_dto_to_entity(self, dto: OrderRow) -> Order:
         lines = [Line(row.id, row.sku, row.quantity, row.price) for row in dto.lines]
         return Order(OrderId(dto.id), dto.customer, dto.status, lines)
+
+    def _update_dto(self, entity: Order, dto: OrderRow) -> None:
+        # The optional hook: write a loaded order straight onto its tracked model instead
+        # of mapping a fresh one at commit. Setting only what differs keeps SQLAlchemy from
+        # looking at untouched rows when it flushes.
+        if dto.customer != entity.customer:
+            dto.customer = entity.customer
+        if dto.status != entity.status:
+            dto.status = entity.status
+        rows = {row.id: row for row in dto.lines}
+        lines = []
+        for n, line in enumerate(entity.lines):
+            row = rows.get(line.id)
+            if row is None:
+                row = LineRow(
+                    id=line.id, position=n, sku=line.sku, quantity=line.quantity, price=line.price
+                )
+            else:
+                values = {"position": n, "sku": line.sku, "quantity": line.quantity}
+                values["price"] = line.price
+                for key, value in values.items():
+                    if getattr(row, key) != value:
+                        setattr(row, key, value)
+            lines.append(row)
+        if len(lines) != len(dto.lines) or any(
+            a is not b for a, b in zip(lines, dto.lines, strict=True)
+        ):
+            dto.lines = lines
 
 
 class BenchUnitOfWork(GenericSqlUnitOfWork):

@@ -7,7 +7,8 @@ columns of changed rows. Child rows reached through one-to-many relationships be
 the aggregate: they are matched by primary key, updated in place, added, or deleted when
 the entity no longer has them. Other aggregates are referenced by id columns, not by
 relationships, so many-to-one and many-to-many relationships are refused when a mapping
-sets them.
+sets them. A repository that overrides `_update_dto` writes onto the loaded objects
+itself; `settle_in_place` then reads what changed from SQLAlchemy's attribute history.
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import MANYTOONE, ONETOMANY, selectinload
 from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm.base import PASSIVE_NO_INITIALIZE
 
 from ._errors import MappingError
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Mapper, RelationshipProperty, Session
+    from collections.abc import Sequence
+
+    from sqlalchemy.orm import InstanceState, Mapper, RelationshipProperty, Session
     from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 
@@ -108,6 +112,56 @@ def _apply_columns(plan: _Plan, target: object, given: dict[str, Any]) -> bool:
                 f"{plan.name}.{key} is part of the primary key and changed from "
                 f"{loaded.get(key)!r} to {given[key]!r}; an entity's id cannot change"
             )
+    return changed
+
+
+def settle_in_place(session: Session, target: object) -> bool:
+    """Whether persistent `target` was changed in place (by `_update_dto`); settle its rows.
+
+    The mapping wrote onto the loaded objects themselves, so SQLAlchemy's attribute
+    history says what differs: a column counts only when its value is not equal to the
+    loaded one, and a child row taken out of a relationship is deleted, as when a fresh
+    model is laid over the loaded one.
+    """
+    return _settle(session, _plan(instance_state(target).mapper), target)
+
+
+def _settle(session: Session, plan: _Plan, target: object) -> bool:
+    state = instance_state(target)
+    loaded = target.__dict__
+    changed = False
+    # committed_state holds the loaded value of every attribute set since the load.
+    for key, old in state.committed_state.items():
+        if key in plan.columns:
+            changed = changed or not state.manager[key].impl.is_equal(loaded.get(key), old)
+        elif key in plan.primary_key and old != loaded.get(key):
+            raise MappingError(
+                f"{plan.name}.{key} is part of the primary key and changed from "
+                f"{old!r} to {loaded.get(key)!r}; an entity's id cannot change"
+            )
+    for key, uselist, child_plan in plan.owned:
+        if key in loaded:  # one never loaded was never touched: its rows are as stored
+            changed |= _settle_rows(session, state, key, uselist=uselist, plan=child_plan)
+    return changed
+
+
+def _settle_rows(
+    session: Session, state: InstanceState[Any], key: str, *, uselist: bool, plan: _Plan
+) -> bool:
+    loaded = state.dict
+    changed = False
+    if key in state.committed_state:  # the relationship itself was set or changed
+        history = state.manager[key].impl.get_history(state, loaded, PASSIVE_NO_INITIALIZE)
+        for removed in history.deleted or ():
+            if removed is not None and instance_state(removed).persistent:
+                session.delete(removed)
+        changed = bool(history.added or history.deleted)
+        kept: Sequence[object] = history.unchanged or ()
+    else:
+        kept = loaded[key] if uselist else (loaded[key],)
+    for child in kept:
+        if child is not None:
+            changed |= _settle(session, plan, child)
     return changed
 
 

@@ -6,6 +6,10 @@ its persistence model, writes the two mappings (`_map_entity_to_dto`,
 0.9 tutorial. The repository keeps an identity map (one entity object per id within a
 unit of work) and, at commit, writes only what changed; a model with `VersionMixin`
 gets optimistic concurrency.
+
+For speed, an application may also override `_update_dto`: at commit the repository then
+lets it write a loaded entity's values straight onto the model it was loaded from,
+instead of mapping a fresh model and copying what differs.
 """
 
 from __future__ import annotations
@@ -22,7 +26,13 @@ from sqlalchemy.orm.attributes import instance_state
 
 from ._binding import binding_of
 from ._errors import DuplicateEntityError, EntityNotTrackedError, MappingError
-from ._graph import aggregate_loading, apply_changes, owned_relationships, version_key
+from ._graph import (
+    aggregate_loading,
+    apply_changes,
+    owned_relationships,
+    settle_in_place,
+    version_key,
+)
 from .types import Entity, EntityId
 
 if TYPE_CHECKING:
@@ -79,6 +89,9 @@ class GenericSqlRepository[E: Entity, ID: EntityId, DTO](abc.ABC):
         self._tracked: dict[object, _Tracked[E]] = {}
         self._binding = binding_of(session)
         self._binding.register(self)
+        self._updates_in_place = (
+            type(self)._update_dto is not GenericSqlRepository._update_dto  # noqa: SLF001 - is it overridden
+        )
 
     async def get(self, entity_id: ID) -> E | None:
         """The aggregate with this id, or None; the same object every time in one unit."""
@@ -156,6 +169,22 @@ class GenericSqlRepository[E: Entity, ID: EntityId, DTO](abc.ABC):
     def _map_dto_to_entity(self, dto: DTO) -> E:
         """Convert a loaded model (with its child rows) to a domain entity."""
 
+    def _update_dto(self, entity: E, dto: DTO) -> None:
+        """Write a loaded entity's current values onto the model it was loaded from.
+
+        Optional: override it to save building a fresh model per loaded aggregate at
+        commit. The override assigns every value (and sets, appends or removes child rows
+        in its relationships) on `dto`, the tracked model; assigning an unchanged value
+        is harmless, as only values that differ from the loaded ones are written and only
+        then is the version bumped. Assign new values rather than changing a mutable
+        value (a JSON dict, a list column) in place. Child rows removed from a
+        relationship are deleted. New aggregates (`add`) are still mapped with
+        `_map_entity_to_dto`.
+
+        Without an override the repository maps a fresh model and copies what differs.
+        """
+        apply_changes(self._session.sync_session, dto, self._map_entity_to_dto(entity))
+
     def _select(self) -> sa.Select[tuple[DTO]]:
         """`SELECT` of the model that also loads the aggregate's child rows."""
         return sa.select(self.dto_class).options(*self._aggregate_loading())
@@ -200,8 +229,12 @@ class GenericSqlRepository[E: Entity, ID: EntityId, DTO](abc.ABC):
                     f"{type(tracked.entity).__name__} {key} changed its id to "
                     f"{tracked.entity.id.value}; an entity's id cannot change"
                 )
-            fresh = self._map_entity_to_dto(tracked.entity)
-            changed = apply_changes(session, tracked.dto, fresh)
+            if self._updates_in_place and not tracked.new:
+                self._update_dto(tracked.entity, tracked.dto)
+                changed = settle_in_place(session, tracked.dto)
+            else:
+                fresh = self._map_entity_to_dto(tracked.entity)
+                changed = apply_changes(session, tracked.dto, fresh)
             if changed and version is not None and not tracked.new:
                 setattr(tracked.dto, version, getattr(tracked.dto, version) + 1)
 
