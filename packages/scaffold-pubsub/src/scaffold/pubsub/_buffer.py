@@ -50,7 +50,7 @@ class SubscriberBuffer:
         self.capacity = capacity
         self._items: deque[str | Gap] = deque()
         self._messages = 0
-        self._waiter: asyncio.Future[None] | None = None
+        self._waiter: asyncio.Future[str | Gap | None] | None = None
         self._closed = False
         self.active = False
         """Set once the backend confirmed it listens for this subscriber."""
@@ -82,12 +82,16 @@ class SubscriberBuffer:
                 items.append(Gap(GapReason.BUFFER_FULL, 1))
                 self.gaps += 1
             return False
-        items.append(message)
-        self._messages += 1
         self.received += 1
         waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        if waiter is not None:
+            # The reader waits on an empty buffer: hand the message over directly.
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(message)
+                return True
+        items.append(message)
+        self._messages += 1
         return True
 
     def put_gap(self, reason: GapReason) -> None:
@@ -99,9 +103,15 @@ class SubscriberBuffer:
                 last.reason = reason
                 last.dropped = None
             return
-        items.append(Gap(reason, None if reason is GapReason.CONNECTION_LOST else 0))
+        gap = Gap(reason, None if reason is GapReason.CONNECTION_LOST else 0)
         self.gaps += 1
-        self._wake()
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(gap)
+                return
+        items.append(gap)
 
     def close(self, *, discard: bool = False) -> None:
         """End the buffer: the reader gets what is left (unless discarded), then the end."""
@@ -117,21 +127,15 @@ class SubscriberBuffer:
 
     async def get(self) -> str | Gap:
         """Return the next item; raise StopAsyncIteration once closed and empty."""
-        items = self._items
-        while not items:
+        while True:
+            item = self.take()
+            if item is not None:
+                return item
             if self._closed:
                 raise StopAsyncIteration
-            if self._waiter is not None:
-                raise RuntimeError(
-                    f"another task is already reading the subscription to {self.channel!r}; "
-                    "subscribe once per consumer"
-                )
-            waiter = self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await waiter
-            finally:
-                self._waiter = None
-        return self.get_nowait()
+            item = await self.wait()
+            if item is not None:
+                return item
 
     def get_nowait(self) -> str | Gap:
         """Return the next item; IndexError when there is none."""
@@ -140,7 +144,33 @@ class SubscriberBuffer:
             self._messages -= 1
         return item
 
+    def take(self) -> str | Gap | None:
+        """Return the next item, or None when none is waiting."""
+        items = self._items
+        if not items:
+            return None
+        item = items.popleft()
+        if type(item) is str:
+            self._messages -= 1
+        return item
+
+    def wait(self) -> asyncio.Future[str | Gap | None]:
+        """A future for the reader of an empty buffer: the next item, or None once closed.
+
+        The next message or gap is handed to it directly instead of being queued.
+        """
+        if self._waiter is not None and not self._waiter.done():
+            raise RuntimeError(
+                f"another task is already reading the subscription to {self.channel!r}; "
+                "subscribe once per consumer"
+            )
+        waiter: asyncio.Future[str | Gap | None] = asyncio.get_running_loop().create_future()
+        self._waiter = waiter
+        return waiter
+
     def _wake(self) -> None:
         waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)

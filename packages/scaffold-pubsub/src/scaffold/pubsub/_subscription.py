@@ -7,7 +7,7 @@ import enum
 from collections.abc import Awaitable, Callable
 from typing import Self
 
-from scaffold.pubsub._buffer import SubscriberBuffer
+from scaffold.pubsub._buffer import Gap, SubscriberBuffer
 from scaffold.pubsub._errors import MessagesMissedError, PubSubClosedError
 
 Attach = Callable[[SubscriberBuffer], Awaitable[None]]
@@ -94,20 +94,31 @@ class BufferedSubscription:
         return self
 
     async def __anext__(self) -> str:
+        # The hot path of every delivery: kept to this one frame, the buffer's wait()
+        # future receives the next item directly.
         if self._state is not _State.ACTIVE:
             if self._state is _State.CLOSED and self._buffer.closed:
                 raise StopAsyncIteration
             await self.start()
-        try:
-            item = await self._buffer.get()
-        except asyncio.CancelledError:
-            self._close(discard=True)
-            raise
-        except StopAsyncIteration:
-            self._close(discard=True)
-            raise
-        if isinstance(item, str):
+        buffer = self._buffer
+        while True:
+            item = buffer.take()
+            if item is not None:
+                break
+            if buffer.closed:
+                self._close(discard=True)
+                raise StopAsyncIteration
+            try:
+                received = await buffer.wait()
+            except asyncio.CancelledError:
+                self._close(discard=True)
+                raise
+            if received is not None:
+                item = received
+                break
+        if type(item) is str:
             return item
+        assert isinstance(item, Gap)  # noqa: S101 - the only other kind of item
         raise MessagesMissedError(self.channel, item.reason, item.dropped)
 
     async def __aenter__(self) -> Self:
