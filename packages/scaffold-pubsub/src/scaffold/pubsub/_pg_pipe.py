@@ -108,10 +108,19 @@ class PgPipe:
                 self._read_results()
             on_notify = self._on_notify
             if on_notify is not None:
+                notifies = []
                 while (notify := pg.notifies()) is not None:
-                    on_notify(notify.relname, notify.extra)
+                    notifies.append((notify.relname, notify.extra))
+                if notifies:
+                    self._loop.call_soon(self._deliver, notifies)
         except psycopg.Error as error:
             self._fail(error)
+
+    def _deliver(self, notifies: list[tuple[bytes, bytes]]) -> None:
+        on_notify = self._on_notify
+        if on_notify is not None:
+            for channel, payload in notifies:
+                on_notify(channel, payload)
 
     def _read_results(self) -> None:
         pg = self._pg
