@@ -6,6 +6,9 @@ that background load hits every contender alike; each figure is the median of ro
 - round trip: one message published, time until every subscriber has it; p50 and p99.
 - throughput: one task publishes N messages back to back (awaiting each publish), time
   until every subscriber has all of them; messages per second.
+- concurrent publishers: 10 tasks of one process each publish N/10 messages back to back
+  (as concurrent requests of a web app would), one subscriber; messages per second, or
+  how many publishes failed when some did.
 - concurrent: 50 publishes started at once from one process; how many fail.
 - baseline: psycopg 3 alone, one connection NOTIFYing, one LISTENing through
   `notifies()`; one subscriber (it has no fan-out of its own).
@@ -208,6 +211,40 @@ async def throughput(contender: Contender, n_subscribers: int, messages: int) ->
     return messages / (end - start)
 
 
+@dataclass
+class Concurrent:
+    rate: float | None
+    failed: int
+
+
+async def concurrent_throughput(
+    contender: Contender, messages: int, publishers: int = 10
+) -> Concurrent:
+    channel = f"bench:{secrets.token_hex(4)}"
+    fanout = Fanout()
+    per_publisher = messages // publishers
+
+    async def publish_some(start: int) -> int:
+        failed = 0
+        for i in range(start, start + per_publisher):
+            try:
+                await contender.publish(channel, f"{i:036d}")
+            except Exception:  # noqa: BLE001 - counted and reported
+                failed += 1
+        return failed
+
+    async with subscribers(contender, channel, 1, fanout):
+        done = fanout.expect(per_publisher * publishers)
+        start = time.perf_counter()
+        failures = await asyncio.gather(
+            *(publish_some(p * per_publisher) for p in range(publishers))
+        )
+        if sum(failures):
+            return Concurrent(None, sum(failures))
+        end = await asyncio.wait_for(done, 60)
+    return Concurrent(per_publisher * publishers / (end - start), 0)
+
+
 async def concurrent_failures(contender: Contender, publishes: int = 50) -> int:
     channel = f"bench:{secrets.token_hex(4)}"
     results = await asyncio.gather(
@@ -224,6 +261,8 @@ class Figures:
     p50: dict[int, list[float]] = field(default_factory=dict)
     p99: dict[int, list[float]] = field(default_factory=dict)
     rate: dict[int, list[float]] = field(default_factory=dict)
+    concurrent: list[float] = field(default_factory=list)
+    concurrent_failed: int = 0
     failures: int | None = None
 
     def add(self, subs: int, samples: list[float], rate: float | None) -> None:
@@ -279,6 +318,11 @@ async def measure_round(
             samples = await round_trips(contender, subs, n_latency[subs])
             rate = await throughput(contender, subs, n_rate[subs])
             figure.add(subs, samples, rate)
+        concurrent = await concurrent_throughput(contender, n_rate[1])
+        if concurrent.rate is None:
+            figure.concurrent_failed += concurrent.failed
+        else:
+            figure.concurrent.append(concurrent.rate)
         if first:
             figure.failures = await concurrent_failures(contender)
     finally:
@@ -289,15 +333,22 @@ def report(figures: dict[tuple[str, str], Figures]) -> None:
     print()
     print(
         f"{'':12}{'contender':16}{'subs':>5}{'p50':>12}{'p99':>12}{'throughput':>13}"
-        f"{'50 concurrent publishes':>26}"
+        f"{'10 publishers':>22}{'50 concurrent publishes':>26}"
     )
     for (group, name), figure in figures.items():
         for subs in sorted(figure.p50):
-            failed = "" if subs != 1 else f"{figure.failures} of 50 failed"
+            failed = concurrent = ""
+            if subs == 1:
+                failed = f"{figure.failures} of 50 failed"
+                concurrent = (
+                    f"{figure.concurrent_failed} publishes failed"
+                    if figure.concurrent_failed
+                    else per_second(median(figure.concurrent))
+                )
             print(
                 f"{group:12}{name:16}{subs:>5}{us(median(figure.p50[subs])):>12}"
                 f"{us(median(figure.p99[subs])):>12}{per_second(median(figure.rate.get(subs))):>13}"
-                f"{failed:>26}"
+                f"{concurrent:>22}{failed:>26}"
             )
 
     def ratio(ours: list[float], theirs: list[float]) -> str:
@@ -315,6 +366,13 @@ def report(figures: dict[tuple[str, str], Figures]) -> None:
                 f"{ratio(ours.rate[subs], theirs.rate[subs])}; p50 scaffold/broadcaster "
                 f"{ratio(ours.p50[subs], theirs.p50[subs])}"
             )
+    for group in ("PostgreSQL", "Redis"):
+        ours, theirs = figures[group, "scaffold-pubsub"], figures[group, "broadcaster"]
+        if theirs.concurrent_failed:
+            comparison = f"broadcaster failed {theirs.concurrent_failed} publishes"
+        else:
+            comparison = f"{ratio(ours.concurrent, theirs.concurrent)}"
+        print(f"  {group:10}  10 publishers, throughput scaffold/broadcaster: {comparison}")
     ours, raw = figures["PostgreSQL", "scaffold-pubsub"], figures["PostgreSQL", "raw psycopg 3"]
     print(
         "  PostgreSQL   1 subscriber: p50 scaffold / raw psycopg round trip "
