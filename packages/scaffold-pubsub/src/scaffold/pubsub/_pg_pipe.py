@@ -19,8 +19,7 @@ from psycopg import pq
 
 from scaffold.pubsub._errors import PubSubConnectionError, PubSubError
 
-NotifyCallback = Callable[[bytes, bytes, int], None]
-"""Called with (channel, payload, pid of the server process that sent the notification)."""
+NotifyCallback = Callable[[bytes, bytes], None]
 
 _SYNC = pq.ExecStatus.PIPELINE_SYNC
 _FATAL = pq.ExecStatus.FATAL_ERROR
@@ -30,20 +29,14 @@ class PgPipe:
     """Statements in, results out, in order; notifications to a callback."""
 
     def __init__(
-        self,
-        connection: psycopg.AsyncConnection[Any],
-        on_notify: NotifyCallback | None,
-        server_pid: int,
+        self, connection: psycopg.AsyncConnection[Any], on_notify: NotifyCallback | None
     ) -> None:
-        self.server_pid = server_pid
-        """The server process behind this connection, as it reports itself. It differs
-        from `backend_pid` (the one the connection start-up announced) behind a pooler."""
         self._connection = connection  # kept: psycopg closes the socket when it is collected
         self._pg = pg = connection.pgconn
         self._fd = pg.socket
         self._loop = asyncio.get_running_loop()
         self._on_notify = on_notify
-        self._inflight: deque[tuple[asyncio.Future[None], Callable[[], None] | None]] = deque()
+        self._inflight: deque[asyncio.Future[None]] = deque()
         self._error: PubSubError | None = None
         self._writing = False
         self.lost: asyncio.Future[None] = self._loop.create_future()
@@ -56,8 +49,7 @@ class PgPipe:
     async def connect(cls, conninfo: str, on_notify: NotifyCallback | None = None) -> PgPipe:
         connection = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
         try:
-            row = await (await connection.execute("SELECT pg_backend_pid()")).fetchone()
-            return cls(connection, on_notify, row[0] if row else 0)
+            return cls(connection, on_notify)
         except BaseException:
             await connection.close()
             raise
@@ -74,17 +66,8 @@ class PgPipe:
         """`value` quoted as an SQL string literal, by libpq (aware of the settings)."""
         return self._escaping.escape_literal(value)
 
-    def send(
-        self,
-        query: bytes,
-        params: Sequence[bytes] | None = None,
-        on_success: Callable[[], None] | None = None,
-    ) -> asyncio.Future[None]:
-        """Queue a statement; the future completes when the server has run it.
-
-        `on_success` is called when the server confirms the statement succeeded, right
-        after the future completes, even if whoever awaits the future has gone.
-        """
+    def send(self, query: bytes, params: Sequence[bytes] | None = None) -> asyncio.Future[None]:
+        """Queue a statement; the future completes when the server has run it."""
         if self.lost.done():
             raise PubSubConnectionError("the PostgreSQL connection is closed")
         try:
@@ -94,7 +77,7 @@ class PgPipe:
             self._fail(error)
             raise PubSubConnectionError(f"PostgreSQL connection lost: {error}") from error
         future = self._loop.create_future()
-        self._inflight.append((future, on_success))
+        self._inflight.append(future)
         self._flush()
         return future
 
@@ -127,17 +110,17 @@ class PgPipe:
             if on_notify is not None:
                 notifies = []
                 while (notify := pg.notifies()) is not None:
-                    notifies.append((notify.relname, notify.extra, notify.be_pid))
+                    notifies.append((notify.relname, notify.extra))
                 if notifies:
                     self._loop.call_soon(self._deliver, notifies)
         except psycopg.Error as error:
             self._fail(error)
 
-    def _deliver(self, notifies: list[tuple[bytes, bytes, int]]) -> None:
+    def _deliver(self, notifies: list[tuple[bytes, bytes]]) -> None:
         on_notify = self._on_notify
         if on_notify is not None:
-            for channel, payload, pid in notifies:
-                on_notify(channel, payload, pid)
+            for channel, payload in notifies:
+                on_notify(channel, payload)
 
     def _read_results(self) -> None:
         pg = self._pg
@@ -155,15 +138,13 @@ class PgPipe:
             separators = 0
             status = result.status
             if status == _SYNC:
-                future, on_success = inflight.popleft()
+                future = inflight.popleft()
                 error, self._error = self._error, None
-                if error is None:
-                    if not future.done():
+                if not future.done():
+                    if error is None:
                         future.set_result(None)
-                    if on_success is not None:
-                        on_success()
-                elif not future.done():
-                    future.set_exception(error)
+                    else:
+                        future.set_exception(error)
             elif status == _FATAL:
                 message = (result.error_message or b"").decode(errors="replace").strip()
                 self._error = PubSubError(f"PostgreSQL refused the statement: {message}")
@@ -181,7 +162,7 @@ class PgPipe:
         else:
             error = PubSubConnectionError(f"PostgreSQL connection lost: {cause}")
         while self._inflight:
-            future, _ = self._inflight.popleft()
+            future = self._inflight.popleft()
             if not future.done():
                 future.set_exception(error)
         self._pg.finish()

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
-import math
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -22,10 +20,6 @@ from scaffold.pubsub._validation import (
     check_positive,
     check_seconds,
 )
-
-OWN_COPIES_GRACE = 5.0
-"""Seconds after a publishing connection ended during which its messages are still
-recognised as our own on the listening connection."""
 
 MAX_IDENTIFIER_BYTES = 63
 """PostgreSQL truncates longer channel names (NAMEDATALEN - 1)."""
@@ -95,12 +89,8 @@ class _ListenConnection:
 
 
 class _Sender:
-    """The publishing connection; with `deliver`, it also hands confirmed messages to
-    this process's own subscribers (see `PostgresPubSub`)."""
-
-    def __init__(self, pipe: PgPipe, deliver: Callable[[str, bytes], None] | None) -> None:
+    def __init__(self, pipe: PgPipe) -> None:
         self._pipe = pipe
-        self._deliver = deliver
 
     @property
     def lost(self) -> asyncio.Future[None]:
@@ -110,11 +100,7 @@ class _Sender:
         # A NOTIFY statement with quoted values is parsed but never planned: about twice
         # the rate of `SELECT pg_notify($1, $2)` on the server, the same notification.
         pipe = self._pipe
-        deliver = self._deliver
-        await pipe.send(
-            b"NOTIFY " + pipe.identifier(key) + b", " + pipe.literal(payload),
-            on_success=None if deliver is None else functools.partial(deliver, key, payload),
-        )
+        await pipe.send(b"NOTIFY " + pipe.identifier(key) + b", " + pipe.literal(payload))
 
     async def aclose(self) -> None:
         await self._pipe.aclose()
@@ -126,13 +112,6 @@ class PostgresPubSub(PubSubBackend):
     Each process holds at most two connections: one that only listens (every channel
     its subscribers want, fanned out in the process) and one that publishes, with
     concurrent publishes pipelined on it. Both are opened on first use.
-
-    A message published here reaches this process's own subscribers as soon as the
-    server confirms it, one round trip after `publish` started; its copy coming back on
-    the listening connection (recognised by the publishing server process's id) is
-    skipped. Other processes' messages arrive on the listening connection. Behind a
-    connection pooler, where that id cannot be relied on, every message takes the
-    listening connection.
 
     Parameters:
         url: a libpq URL or connection string (`postgresql://user@host/db`).
@@ -166,9 +145,6 @@ class PostgresPubSub(PubSubBackend):
                 f"{POSTGRES_MAX_MESSAGE_BYTES} bytes"
             )
         super().__init__(max_buffered=max_buffered, max_message_bytes=max_message_bytes)
-        self._own_pids: dict[int, float] = {}
-        """Server process ids of our publishing connections, until when to skip their
-        messages on the listening connection."""
         self._listen_conninfo = conninfo(url, f"{application_name}:listen")
         self._publish_conninfo = conninfo(url, f"{application_name}:publish")
         backoff = reconnect_backoff or Backoff()
@@ -207,37 +183,14 @@ class PostgresPubSub(PubSubBackend):
         await self._listener.aclose()
         await self._publisher.aclose()
 
-    def _on_notify(self, channel: bytes, payload: bytes, pid: int) -> None:
-        until = self._own_pids.get(pid)
-        if until is not None:
-            if until > asyncio.get_running_loop().time():
-                return  # published here: delivered when the server confirmed it
-            del self._own_pids[pid]
+    def _on_notify(self, channel: bytes, payload: bytes) -> None:
         self._hub.dispatch(channel.decode(errors="replace"), payload.decode(errors="replace"))
-
-    def _deliver_local(self, key: str, payload: bytes) -> None:
-        self._hub.dispatch(key, payload.decode(errors="replace"))
 
     async def _connect_listener(self) -> ListenConnection:
         return _ListenConnection(await self._open(self._listen_conninfo, listen=True))
 
     async def _connect_publisher(self) -> Sender:
-        pipe = await self._open(self._publish_conninfo, listen=False)
-        # Behind a connection pooler the statements of one connection may run in several
-        # server processes, so notifications cannot be matched to it: no local delivery.
-        if pipe.server_pid != pipe.backend_pid:
-            return _Sender(pipe, None)
-        pid = pipe.server_pid
-        self._own_pids[pid] = math.inf
-        pipe.lost.add_done_callback(lambda _: self._forget_pid(pid))
-        return _Sender(pipe, self._deliver_local)
-
-    def _forget_pid(self, pid: int) -> None:
-        # Copies of this connection's last messages may still be on their way to the
-        # listening connection; skip them for a while. Not forever: the server reuses
-        # process ids, and another client's messages must never be skipped.
-        if pid in self._own_pids:
-            self._own_pids[pid] = asyncio.get_running_loop().time() + OWN_COPIES_GRACE
+        return _Sender(await self._open(self._publish_conninfo, listen=False))
 
     async def _open(self, conninfo: str, *, listen: bool) -> PgPipe:
         try:
