@@ -181,8 +181,8 @@ class TestPublisherLoss:
             assert await next_within(subscription) == "first"
             assert terminate(postgres_url, f"{pg.name}:publish") == 1
             await asyncio.gather(*(pg.publish("p", str(i)) for i in range(20)))
-            received = {await next_within(subscription) for _ in range(20)}
-        assert received == {str(i) for i in range(20)}
+            received = [await next_within(subscription) for _ in range(20)]
+        assert sorted(received, key=int) == [str(i) for i in range(20)]
         assert len(backends(postgres_url, f"{pg.name}:publish")) == 1
 
     async def test_publish_fails_clearly_when_the_server_stays_away(
@@ -269,3 +269,33 @@ async def test_message_from_another_process(pg, postgres_url):
         process = await asyncio.create_subprocess_exec(sys.executable, "-c", script, postgres_url)
         assert await process.wait() == 0
         assert await next_within(subscription) == "from elsewhere"
+
+
+class TestProcesses:
+    async def test_each_subscriber_gets_each_message_once_from_here_and_elsewhere(
+        self, postgres_url, fast
+    ):
+        """Two pub/subs (two processes, as far as the server knows) publish on one
+        channel: each subscriber gets all 100 messages once, in order per publisher."""
+        here = PostgresPubSub(postgres_url, application_name=unique_name(), **fast)
+        there = PostgresPubSub(postgres_url, application_name=unique_name(), **fast)
+        try:
+            async with here.subscribe("m") as mine, there.subscribe("m") as theirs:
+                for i in range(50):
+                    await here.publish("m", f"here {i}")
+                    await there.publish("m", f"there {i}")
+                await there.publish("m", "end")  # nothing may follow it
+                for subscription in (mine, theirs):
+                    received = []
+                    while (message := await next_within(subscription)) != "end":
+                        received.append(message)
+                    for source in ("here", "there"):
+                        from_source = [m for m in received if m.startswith(source)]
+                        assert from_source == [f"{source} {i}" for i in range(50)]
+                    assert len(received) == 100
+                await asyncio.sleep(0.2)  # a late duplicate would have arrived by now
+                assert (mine.pending, theirs.pending) == (0, 0)
+            assert here.stats().delivered == there.stats().delivered == 101
+        finally:
+            await here.aclose()
+            await there.aclose()
