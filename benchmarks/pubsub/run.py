@@ -5,7 +5,8 @@ that background load hits every contender alike; each figure is the median of ro
 
 - round trip: one message published, time until every subscriber has it; p50 and p99.
 - throughput: one task publishes N messages back to back (awaiting each publish), time
-  until every subscriber has all of them; messages per second.
+  until every subscriber has all of them; messages per second, and the CPU time this
+  (client) process spent per message meanwhile (the servers' CPU is not counted).
 - concurrent publishers: 10 tasks of one process each publish N/10 messages back to back
   (as concurrent requests of a web app would), one subscriber; messages per second, or
   how many publishes failed when some did.
@@ -195,7 +196,10 @@ async def round_trips(contender: Contender, n_subscribers: int, messages: int) -
     return samples
 
 
-async def throughput(contender: Contender, n_subscribers: int, messages: int) -> float:
+async def throughput(
+    contender: Contender, n_subscribers: int, messages: int
+) -> tuple[float, float]:
+    """Messages per second, and this process's CPU seconds per message meanwhile."""
     channel = f"bench:{secrets.token_hex(4)}"
     fanout = Fanout()
     async with subscribers(contender, channel, n_subscribers, fanout):
@@ -204,11 +208,12 @@ async def throughput(contender: Contender, n_subscribers: int, messages: int) ->
             await contender.publish(channel, str(i))
             await asyncio.wait_for(done, 10)
         done = fanout.expect(n_subscribers * messages)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         for i in range(messages):
             await contender.publish(channel, f"{i:036d}")
         end = await asyncio.wait_for(done, 60)
-    return messages / (end - start)
+        cpu = time.process_time() - cpu_start
+    return messages / (end - start), cpu / messages
 
 
 @dataclass
@@ -261,16 +266,17 @@ class Figures:
     p50: dict[int, list[float]] = field(default_factory=dict)
     p99: dict[int, list[float]] = field(default_factory=dict)
     rate: dict[int, list[float]] = field(default_factory=dict)
+    cpu: dict[int, list[float]] = field(default_factory=dict)
     concurrent: list[float] = field(default_factory=list)
     concurrent_failed: int = 0
     failures: int | None = None
 
-    def add(self, subs: int, samples: list[float], rate: float | None) -> None:
+    def add(self, subs: int, samples: list[float], rate: float, cpu: float) -> None:
         samples = sorted(samples)
         self.p50.setdefault(subs, []).append(samples[len(samples) // 2])
         self.p99.setdefault(subs, []).append(samples[int(len(samples) * 0.99)])
-        if rate is not None:
-            self.rate.setdefault(subs, []).append(rate)
+        self.rate.setdefault(subs, []).append(rate)
+        self.cpu.setdefault(subs, []).append(cpu)
 
 
 def median(values: list[float] | None) -> float | None:
@@ -316,8 +322,8 @@ async def measure_round(
             if subs > contender.max_subscribers:
                 continue
             samples = await round_trips(contender, subs, n_latency[subs])
-            rate = await throughput(contender, subs, n_rate[subs])
-            figure.add(subs, samples, rate)
+            rate, cpu = await throughput(contender, subs, n_rate[subs])
+            figure.add(subs, samples, rate, cpu)
         concurrent = await concurrent_throughput(contender, n_rate[1])
         if concurrent.rate is None:
             figure.concurrent_failed += concurrent.failed
@@ -333,7 +339,7 @@ def report(figures: dict[tuple[str, str], Figures]) -> None:
     print()
     print(
         f"{'':12}{'contender':16}{'subs':>5}{'p50':>12}{'p99':>12}{'throughput':>13}"
-        f"{'10 publishers':>22}{'50 concurrent publishes':>26}"
+        f"{'CPU/msg':>11}{'10 publishers':>22}{'50 concurrent publishes':>26}"
     )
     for (group, name), figure in figures.items():
         for subs in sorted(figure.p50):
@@ -348,7 +354,7 @@ def report(figures: dict[tuple[str, str], Figures]) -> None:
             print(
                 f"{group:12}{name:16}{subs:>5}{us(median(figure.p50[subs])):>12}"
                 f"{us(median(figure.p99[subs])):>12}{per_second(median(figure.rate.get(subs))):>13}"
-                f"{concurrent:>22}{failed:>26}"
+                f"{us(median(figure.cpu[subs])):>11}{concurrent:>22}{failed:>26}"
             )
 
     def ratio(ours: list[float], theirs: list[float]) -> str:
@@ -364,7 +370,8 @@ def report(figures: dict[tuple[str, str], Figures]) -> None:
             print(
                 f"  {group:10} {subs:>3} subscriber(s): throughput scaffold/broadcaster "
                 f"{ratio(ours.rate[subs], theirs.rate[subs])}; p50 scaffold/broadcaster "
-                f"{ratio(ours.p50[subs], theirs.p50[subs])}"
+                f"{ratio(ours.p50[subs], theirs.p50[subs])}; client CPU per message "
+                f"{ratio(ours.cpu[subs], theirs.cpu[subs])}"
             )
     for group in ("PostgreSQL", "Redis"):
         ours, theirs = figures[group, "scaffold-pubsub"], figures[group, "broadcaster"]
