@@ -9,16 +9,16 @@ from collections.abc import Collection
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from scaffold.pubsub._backend import DEFAULT_MAX_BUFFERED, PubSubBackend
+from scaffold.pubsub._backend import DEFAULT_MAX_BUFFERED
 from scaffold.pubsub._backoff import Backoff
 from scaffold.pubsub._errors import PubSubConnectionError
-from scaffold.pubsub._listener import ListenConnection, Listener
+from scaffold.pubsub._listener import ListenConnection
 from scaffold.pubsub._pg_pipe import PgPipe
-from scaffold.pubsub._publisher import ReconnectingPublisher, Sender
+from scaffold.pubsub._publisher import Sender
+from scaffold.pubsub._server import ServerPubSub
 from scaffold.pubsub._validation import (
     POSTGRES_MAX_MESSAGE_BYTES,
     check_positive,
-    check_seconds,
 )
 
 MAX_IDENTIFIER_BYTES = 63
@@ -106,7 +106,7 @@ class _Sender:
         await self._pipe.aclose()
 
 
-class PostgresPubSub(PubSubBackend):
+class PostgresPubSub(ServerPubSub):
     """Publish/subscribe across processes and machines through PostgreSQL.
 
     Each process holds at most two connections: one that only listens (every channel
@@ -144,47 +144,20 @@ class PostgresPubSub(PubSubBackend):
                 f"max_message_bytes={max_message_bytes}: PostgreSQL NOTIFY accepts at most "
                 f"{POSTGRES_MAX_MESSAGE_BYTES} bytes"
             )
-        super().__init__(max_buffered=max_buffered, max_message_bytes=max_message_bytes)
         self._listen_conninfo = conninfo(url, f"{application_name}:listen")
         self._publish_conninfo = conninfo(url, f"{application_name}:publish")
-        backoff = reconnect_backoff or Backoff()
-        self._listener = Listener(
-            self._hub,
-            self._connect_listener,
+        super().__init__(
             what="PostgreSQL",
-            backoff=backoff,
-            health_check_interval=check_seconds("health_check_interval", health_check_interval),
-            health_check_timeout=check_seconds("health_check_timeout", health_check_timeout),
-        )
-        self._publisher = ReconnectingPublisher(
-            self._connect_publisher,
-            what="PostgreSQL",
-            timeout=check_seconds("publish_timeout", publish_timeout),
-            backoff=backoff,
+            max_buffered=max_buffered,
+            max_message_bytes=max_message_bytes,
+            health_check_interval=health_check_interval,
+            health_check_timeout=health_check_timeout,
+            publish_timeout=publish_timeout,
+            reconnect_backoff=reconnect_backoff,
         )
 
     def _key(self, channel: str) -> str:
         return channel_key(channel)
-
-    async def _send(self, key: str, payload: bytes, message: str) -> None:  # noqa: ARG002 - the payload is the message, encoded
-        await self._publisher.publish(key, payload)
-
-    async def _listen(self, key: str) -> None:
-        await self._listener.ensure(key)
-
-    def _release(self, key: str) -> None:  # noqa: ARG002 - the listener compares all channels
-        self._listener.wake()
-
-    def _connection_state(self) -> tuple[int, bool, int]:
-        listener = self._listener
-        return listener.listening, listener.connected, listener.reconnects
-
-    async def _shutdown(self) -> None:
-        await self._listener.aclose()
-        await self._publisher.aclose()
-
-    def _on_notify(self, channel: bytes, payload: bytes) -> None:
-        self._hub.dispatch(channel.decode(errors="replace"), payload.decode(errors="replace"))
 
     async def _connect_listener(self) -> ListenConnection:
         return _ListenConnection(await self._open(self._listen_conninfo, listen=True))
@@ -194,6 +167,6 @@ class PostgresPubSub(PubSubBackend):
 
     async def _open(self, conninfo: str, *, listen: bool) -> PgPipe:
         try:
-            return await PgPipe.connect(conninfo, self._on_notify if listen else None)
+            return await PgPipe.connect(conninfo, self._on_message if listen else None)
         except psycopg.Error as error:
             raise PubSubConnectionError(f"could not connect to PostgreSQL: {error}") from error

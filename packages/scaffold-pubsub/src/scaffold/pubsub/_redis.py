@@ -15,19 +15,19 @@ except ImportError as error:  # pragma: no cover - depends on the installed extr
         "the Redis backend needs the redis extra: pip install 'scaffold-pubsub[redis]'"
     ) from error
 
-from scaffold.pubsub._backend import DEFAULT_MAX_BUFFERED, PubSubBackend
+from scaffold.pubsub._backend import DEFAULT_MAX_BUFFERED
 from scaffold.pubsub._backoff import Backoff
 from scaffold.pubsub._errors import PubSubConnectionError
-from scaffold.pubsub._listener import ListenConnection, Listener
-from scaffold.pubsub._publisher import ReconnectingPublisher, Sender
+from scaffold.pubsub._listener import ListenConnection
+from scaffold.pubsub._publisher import Sender
 from scaffold.pubsub._redis_wire import RedisListenConnection, RedisSendConnection
+from scaffold.pubsub._server import ServerPubSub
 from scaffold.pubsub._validation import (
     DEFAULT_MAX_MESSAGE_BYTES,
-    check_seconds,
 )
 
 
-class RedisPubSub(PubSubBackend):
+class RedisPubSub(ServerPubSub):
     """Publish/subscribe across processes through Redis pub/sub (`scaffold-pubsub[redis]`).
 
     Like the PostgreSQL backend: one connection per process subscribes to every channel
@@ -53,46 +53,19 @@ class RedisPubSub(PubSubBackend):
         publish_timeout: float = 10.0,
         reconnect_backoff: Backoff | None = None,
     ) -> None:
-        super().__init__(max_buffered=max_buffered, max_message_bytes=max_message_bytes)
         self._url = url
         self._client_name = client_name
         # Fail on a malformed URL now rather than at first use.
         self._pool(f"{client_name}:check")
-        backoff = reconnect_backoff or Backoff()
-        self._listener = Listener(
-            self._hub,
-            self._connect_listener,
+        super().__init__(
             what="Redis",
-            backoff=backoff,
-            health_check_interval=check_seconds("health_check_interval", health_check_interval),
-            health_check_timeout=check_seconds("health_check_timeout", health_check_timeout),
+            max_buffered=max_buffered,
+            max_message_bytes=max_message_bytes,
+            health_check_interval=health_check_interval,
+            health_check_timeout=health_check_timeout,
+            publish_timeout=publish_timeout,
+            reconnect_backoff=reconnect_backoff,
         )
-        self._publisher = ReconnectingPublisher(
-            self._connect_publisher,
-            what="Redis",
-            timeout=check_seconds("publish_timeout", publish_timeout),
-            backoff=backoff,
-        )
-
-    async def _send(self, key: str, payload: bytes, message: str) -> None:  # noqa: ARG002 - the payload is the message, encoded
-        await self._publisher.publish(key, payload)
-
-    async def _listen(self, key: str) -> None:
-        await self._listener.ensure(key)
-
-    def _release(self, key: str) -> None:  # noqa: ARG002 - the listener compares all channels
-        self._listener.wake()
-
-    def _connection_state(self) -> tuple[int, bool, int]:
-        listener = self._listener
-        return listener.listening, listener.connected, listener.reconnects
-
-    async def _shutdown(self) -> None:
-        await self._listener.aclose()
-        await self._publisher.aclose()
-
-    def _on_message(self, channel: bytes, payload: bytes) -> None:
-        self._hub.dispatch(channel.decode(errors="replace"), payload.decode(errors="replace"))
 
     async def _connect_listener(self) -> ListenConnection:
         connection = await self._open(f"{self._client_name}:listen")
