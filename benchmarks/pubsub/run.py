@@ -14,7 +14,7 @@ that background load hits every contender alike; each figure is the median of ro
 - baseline: psycopg 3 alone, one connection NOTIFYing, one LISTENing through
   `notifies()`; one subscriber (it has no fan-out of its own).
 
-Run from the repository root:  uv run python benchmarks/pubsub/run.py [--quick]
+Run from the repository root:  uv run python benchmarks/pubsub/run.py [--quick | --smoke]
 Servers: BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres) and
 BENCH_REDIS_URL (default redis://127.0.0.1:6379/0).
 """
@@ -390,10 +390,13 @@ def report(figures: dict[tuple[str, str], Figures]) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds and messages")
+    parser.add_argument(
+        "--smoke", action="store_true", help="a few messages, one round: checks that it runs"
+    )
     parser.add_argument("--rounds", type=int, default=None)
     args = parser.parse_args()
-    rounds = args.rounds or (1 if args.quick else 7)
-    scale = 0.25 if args.quick else 1.0
+    rounds = args.rounds or (1 if args.quick or args.smoke else 7)
+    scale = 0.02 if args.smoke else 0.25 if args.quick else 1.0
     n_latency = {1: int(1000 * scale), 100: int(200 * scale)}
     n_rate = {1: int(3000 * scale), 100: int(1000 * scale)}
     groups = contenders()
