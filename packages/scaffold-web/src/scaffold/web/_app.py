@@ -11,7 +11,11 @@ from typing import TYPE_CHECKING, Any, overload
 from hypercorn.middleware import ProxyFixMiddleware
 from quart import Blueprint, Quart, request, session
 from quart.globals import request_ctx
+from quart.routing import QuartMap
+from werkzeug.exceptions import BadHost
+from werkzeug.routing import MapAdapter
 
+from ._asgi import HTTPConnection, WebsocketConnection
 from ._assets import Assets
 from ._auth import AuthSettings, UserLoader, install_auth
 from ._controller import BaseController, is_controller
@@ -28,24 +32,24 @@ from ._markers import ERROR_HANDLERS_ATTRIBUTE, HOOKS_ATTRIBUTE, ROUTES_ATTRIBUT
 from ._origins import OriginChecker
 from ._scopes import ConnectionScopes, note_failure, start_connection
 from ._secret_key import resolve_secret_key
-from ._security_headers import SecurityHeadersApplier, SendWithSecurityHeaders
+from ._security_headers import SecurityHeadersApplier
 from ._sessions import ScaffoldSessionInterface
 from ._settings import WebSettings
-from ._websocket_denial import DenialTolerantSend
+from ._templating import ScaffoldEnvironment
 from ._websocket_errors import close_for_malformed_input, malformed_input
-from ._wrappers import ScaffoldRequest, ScaffoldWebsocket
+from ._wrappers import ScaffoldRequest, ScaffoldResponse, ScaffoldWebsocket
 
 if TYPE_CHECKING:
-    from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
     from quart.ctx import RequestContext, WebsocketContext
     from quart.typing import ResponseReturnValue, ResponseTypes
+    from quart.wrappers import BaseRequestWebsocket
 
     from scaffold.di import Container
 
 _FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
-
-_WEBSOCKET_SCHEMES = {"https": "wss", "http": "ws"}
+_DEFAULT_PORTS = {"http": ":80", "ws": ":80", "https": ":443", "wss": ":443"}
+_SERVER_NAMES_KEPT = 64
 
 
 class WebApp(Quart):
@@ -68,8 +72,12 @@ class WebApp(Quart):
         close_container: at shutdown run ``await container.aclose()``.
     """
 
+    asgi_http_class = HTTPConnection
+    asgi_websocket_class = WebsocketConnection
     request_class = ScaffoldRequest
+    response_class = ScaffoldResponse
     websocket_class = ScaffoldWebsocket
+    jinja_environment = ScaffoldEnvironment
 
     def __init__(
         self,
@@ -112,6 +120,7 @@ class WebApp(Quart):
         self._controllers: dict[str, type[BaseController]] = {}
         self._init_container = init_container
         self._close_container = close_container
+        self._server_names: dict[tuple[str, str], str] = {}
 
         self.assets: Assets | None = None
         if assets_folder is not None:
@@ -275,28 +284,48 @@ class WebApp(Quart):
 
         return sync_view
 
-    # The CSRF check, the security headers and closing the DI scope run for every request,
-    # so they are built into the request cycle rather than registered as hooks, which cost
-    # a few microseconds each on a page that takes a couple of hundred.
+    def create_url_adapter(self, request: BaseRequestWebsocket | None) -> MapAdapter | None:
+        """The URL adapter of a request, with its host's normalised form remembered.
 
-    async def asgi_app(
-        self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
-    ) -> None:
-        if scope["type"] == "websocket":
-            scheme = scope.get("scheme")
-            if scheme in _WEBSOCKET_SCHEMES:
-                # A trusted proxy's X-Forwarded-Proto says "https"/"http" for the upgrade
-                # request too; as a websocket scheme that would route it as plain HTTP.
-                scope = {**scope, "scheme": _WEBSOCKET_SCHEMES[scheme]}
-            await super().asgi_app(scope, receive, DenialTolerantSend(send))
-            return
-        if scope["type"] != "http":
-            await super().asgi_app(scope, receive, send)
-            return
-        https = scope.get("scheme") == "https"
-        await super().asgi_app(
-            scope, receive, SendWithSecurityHeaders(send, self._security_headers, https=https)
+        Quart normalises the Host header (lower case, no default port, IDNA) on every
+        request. With no SERVER_NAME, subdomain or host matching, that form is all the
+        adapter takes from the host, so it is kept per host (a bounded number of them:
+        the header comes from the client). Other set-ups take Quart's way.
+        """
+        url_map = self.url_map
+        if (
+            request is None
+            or type(url_map) is not QuartMap
+            or url_map.host_matching
+            or url_map.default_subdomain
+            or self.subdomain_matching
+            or self.config["SERVER_NAME"] is not None
+        ):
+            return super().create_url_adapter(request)
+        scheme = request.scheme
+        host = request.host  # checked against TRUSTED_HOSTS here, as Quart does
+        key = (scheme, host)
+        server_name = self._server_names.get(key)
+        if server_name is None:
+            server_name = _server_name(scheme, host)
+            if len(self._server_names) >= _SERVER_NAMES_KEPT:
+                self._server_names.clear()
+            self._server_names[key] = server_name
+        return MapAdapter(
+            url_map,
+            server_name,
+            request.root_path,
+            "",  # the subdomain Quart finds when the server name is the host itself
+            scheme,
+            request.path,
+            request.method,
+            request.query_string.decode(),
         )
+
+    # The CSRF check and closing the DI scope run for every request, so they are built
+    # into the request cycle rather than registered as hooks, which cost a few
+    # microseconds each on a page that takes a couple of hundred. The security headers
+    # are added by the ASGI connection (see _asgi.py).
 
     async def preprocess_request(
         self, request_context: RequestContext | None = None
@@ -377,6 +406,20 @@ BaseWebApp = WebApp
 
 async def _health() -> tuple[str, int, dict[str, str]]:
     return "OK", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+
+def _server_name(scheme: str, host: str) -> str:
+    """The host as Quart and Werkzeug bind the URL map to it, or `BadHost`."""
+    host = host.lower()
+    default_port = _DEFAULT_PORTS.get(scheme)
+    if default_port is not None and host.endswith(default_port):
+        host = host[: -len(default_port)]
+    name, colon, port = host.partition(":")
+    try:
+        name = name.encode("idna").decode("ascii")
+    except UnicodeError as error:
+        raise BadHost from error
+    return f"{name}{colon}{port}"
 
 
 def _marked_functions(cls: type) -> list[tuple[str, Callable[..., Any]]]:

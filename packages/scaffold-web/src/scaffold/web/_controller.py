@@ -60,9 +60,8 @@ class BaseController:
         """The URL of `endpoint`; ``".index"`` is relative to this controller."""
         return url_for(endpoint, **values)
 
-    @staticmethod
-    async def render_template(template_name_or_list: str | list[str], **context: Any) -> str:  # noqa: ANN401 - template variables
-        return await render_template(template_name_or_list, **context)
+    # Quart's function itself, not a wrapper awaiting it: one coroutine less per page.
+    render_template = staticmethod(render_template)
 
     @staticmethod
     async def flash(message: str, category: str = "message") -> None:

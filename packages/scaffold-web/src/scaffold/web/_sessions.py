@@ -45,7 +45,10 @@ class ScaffoldSessionInterface(SecureCookieSessionInterface):
     async def open_session(
         self, app: Quart, request: BaseRequestWebsocket
     ) -> SecureCookieSession | None:
-        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
+        # No Cookie header at all (a first visit, an API client): no cookies to parse.
+        if app.secret_key and (
+            "Cookie" not in request.headers or self.get_cookie_name(app) not in request.cookies
+        ):
             return self.session_class()
         return await super().open_session(app, request)
 
