@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 from quart import Quart, ResponseReturnValue
+from quart.signals import before_render_template, template_rendered
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import BadHost
 
-from scaffold.web import BaseController, WebApp, controller, route
+from scaffold.web import BaseController, WebApp, controller, route, template_context_processor
 from scaffold.web._asgi import _within
 from scaffold.web._wrappers import ScaffoldHeaders
 from scaffold.web.testing import WebTestClient
@@ -174,6 +175,57 @@ class TestTemplateGlobals:
         context = template.new_context({"text": "y"})
         assert context.globals_keys == set(app.jinja_env.globals)
         assert context.parent == {**app.jinja_env.globals, "text": "y"}
+
+
+class TestTemplateContext:
+    async def test_processors_and_quarts_defaults(self, make_app) -> None:
+        """App and controller processors add values; the view's own values win."""
+
+        @controller(name="ctx")
+        class ContextController(BaseController):
+            @route("/")
+            async def index(self) -> ResponseReturnValue:
+                return await self.render_template("ctx.html", mine="view")
+
+            @template_context_processor
+            async def controller_values(self) -> dict[str, str]:
+                return {"where": "controller", "mine": "processor"}
+
+        app = make_app(
+            ContextController,
+            templates={
+                "ctx.html": "{{ where }} {{ mine }} {{ app_value }} {{ request.path }} "
+                "{{ session | length }} {{ g is defined }}"
+            },
+        )
+
+        @app.context_processor
+        def app_values() -> dict[str, str]:
+            return {"app_value": "app", "where": "app"}
+
+        async with WebTestClient(app) as client:
+            page = await (await client.get("/")).get_data(as_text=True)
+        assert page == "controller view app / 0 True"
+
+    async def test_template_signals_reach_their_receivers(self, app: WebApp) -> None:
+        app.jinja_env.globals["greeting"] = lambda: "hello"
+        seen: list[tuple[str, object]] = []
+
+        async def before(sender: object, template: Any, context: dict[str, Any]) -> None:
+            seen.append(("before", context["text"]))
+
+        async def after(sender: object, template: Any, context: dict[str, Any]) -> None:
+            seen.append(("rendered", template.name))
+
+        before_render_template.connect(before, app)
+        template_rendered.connect(after, app)
+        try:
+            async with WebTestClient(app) as client:
+                assert await (await client.get("/")).get_data(as_text=True) == "hello body"
+        finally:
+            before_render_template.disconnect(before, app)
+            template_rendered.disconnect(after, app)
+        assert seen == [("before", "body"), ("rendered", "page.html")]
 
 
 class TestConnection:

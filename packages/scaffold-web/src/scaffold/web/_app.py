@@ -35,7 +35,7 @@ from ._secret_key import resolve_secret_key
 from ._security_headers import SecurityHeadersApplier
 from ._sessions import ScaffoldSessionInterface
 from ._settings import WebSettings
-from ._templating import ScaffoldEnvironment
+from ._templating import ScaffoldEnvironment, update_template_context
 from ._websocket_errors import close_for_malformed_input, malformed_input
 from ._wrappers import ScaffoldRequest, ScaffoldResponse, ScaffoldWebsocket
 
@@ -175,6 +175,9 @@ class WebApp(Quart):
         if is_async:
             return func  # type: ignore[return-value]
         return self.sync_to_async(func)  # type: ignore[arg-type]
+
+    async def update_template_context(self, context: dict[str, Any]) -> None:
+        await update_template_context(self, context)
 
     # Jinja: escape everything, whatever the template's file name (Quart escapes .html only).
     def select_jinja_autoescape(self, filename: str | None) -> bool:  # noqa: ARG002 - Quart's signature

@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from quart import abort, flash, redirect, render_template, request, session, url_for, websocket
+from quart import abort, flash, redirect, request, session, url_for, websocket
 
 from ._auth import current_user, login_user, logout_user
 from ._csrf import generate_csrf_token
+from ._templating import render_template
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -60,7 +61,7 @@ class BaseController:
         """The URL of `endpoint`; ``".index"`` is relative to this controller."""
         return url_for(endpoint, **values)
 
-    # Quart's function itself, not a wrapper awaiting it: one coroutine less per page.
+    # The function itself, not a wrapper awaiting it: one coroutine less per page.
     render_template = staticmethod(render_template)
 
     @staticmethod

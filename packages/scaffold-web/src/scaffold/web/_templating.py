@@ -16,7 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Template
 from jinja2.runtime import new_context
-from quart.templating import Environment
+from quart import current_app
+from quart.globals import _cv_app, _cv_request, _cv_websocket
+from quart.signals import before_render_template, template_rendered
+from quart.templating import Environment, _default_template_ctx_processor, _render
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, MutableMapping
@@ -50,3 +53,53 @@ class ScaffoldTemplate(Template):
 
 class ScaffoldEnvironment(Environment):
     template_class = ScaffoldTemplate
+
+
+def _default_context() -> dict[str, Any]:
+    """What Quart's default context processor gives (g, request, session), called plainly."""
+    context: dict[str, Any] = {}
+    app_context = _cv_app.get(None)
+    if app_context is not None:
+        context["g"] = app_context.g
+    request_context = _cv_request.get(None)
+    if request_context is not None:
+        context["request"] = request_context.request
+        context["session"] = request_context.session
+    return context
+
+
+async def update_template_context(app: Any, context: dict[str, Any]) -> None:  # noqa: ANN401 - a Quart app
+    """Quart's `update_template_context`, running its default processor as a function.
+
+    The processors of the app and of the request's blueprints add their values where
+    the view's context has none, as in Quart; Quart's own processor, an async function
+    reading three context variables, is the one every page runs.
+    """
+    names: list[str | None] = [None]
+    request_context = _cv_request.get(None)
+    if request_context is not None:
+        names.extend(reversed(request_context.request.blueprints))
+    else:
+        websocket_context = _cv_websocket.get(None)
+        if websocket_context is not None:
+            names.extend(reversed(websocket_context.websocket.blueprints))
+    extra: dict[str, Any] = {}
+    for name in names:
+        for processor in app.template_context_processors[name]:
+            if processor is _default_template_ctx_processor:
+                extra.update(_default_context())
+            else:
+                extra.update(await app.ensure_async(processor)())
+    original = context.copy()
+    context.update(extra)
+    context.update(original)
+
+
+async def render_template(template_name_or_list: str | list[str], **context: Any) -> str:  # noqa: ANN401 - template variables
+    """Quart's `render_template`; its two signals are sent only when someone listens."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # noqa: SLF001 - LocalProxy's documented accessor
+    await app.update_template_context(context)
+    template = app.jinja_env.get_or_select_template(template_name_or_list)
+    if before_render_template.receivers or template_rendered.receivers:
+        return await _render(template, context, app)
+    return await template.render_async(context)  # type: ignore[no-any-return]
