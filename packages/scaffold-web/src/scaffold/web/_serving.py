@@ -1,11 +1,13 @@
 """Serving an app: the production command on Granian, the development server on Hypercorn.
 
 Production runs Granian (a Rust HTTP server speaking ASGI): on the benchmark in
-benchmarks/web it serves the same Quart app at 1.8 to 1.9 times the rate of Hypercorn,
-and a Scaffold app at 2.1 to 2.3 times. Its settings were chosen by measuring that page
-with one worker: the uvloop event loop (installed with scaffold-web) served 14% more than
-asyncio's; Granian's runtime mode (single- or multi-threaded), HTTP/1-only mode and
-backpressure limit made no difference beyond the noise, so Granian's defaults stay.
+benchmarks/web it serves the same Quart app at 1.8 to 2.0 times the rate of Hypercorn,
+and the Scaffold page at 2.2 to 2.4 times Quart's on Hypercorn. Its settings were chosen
+by measuring that page with one worker: the uvloop event loop (installed with
+scaffold-web) served 14% more than asyncio's; Granian's runtime mode (single- or
+multi-threaded), HTTP/1-only mode and backpressure limit made no difference beyond the
+noise, so Granian's defaults stay.
+
 Development runs Hypercorn inside this Python process, so an IDE debugger's breakpoints
 work, and restarts it in a fresh process whenever a watched file changes.
 """
