@@ -97,7 +97,7 @@ class TestOutbox:
         """A dispatcher failure after commit is logged, not raised; the row keeps the error
         and a relay delivers it later."""
         dispatcher = Flaky(failures=1)
-        outbox = Outbox(shop.EVENT_CODEC)
+        outbox = Outbox(shop.EVENT_CODEC, retry_delay=0)
         factory = UnitOfWorkFactory(
             database, shop.SqlShopUnitOfWork, dispatcher=dispatcher, outbox=outbox
         )
@@ -117,7 +117,7 @@ class TestOutbox:
     async def test_a_row_is_given_up_after_max_attempts(self, database, caplog):
         """After max_attempts failures a row is no longer tried and stays for inspection."""
         dispatcher = Flaky(failures=100)
-        outbox = Outbox(shop.EVENT_CODEC, max_attempts=3)
+        outbox = Outbox(shop.EVENT_CODEC, max_attempts=3, retry_delay=0)
         factory = UnitOfWorkFactory(
             database, shop.SqlShopUnitOfWork, dispatcher=dispatcher, outbox=outbox
         )
@@ -152,6 +152,41 @@ class TestOutbox:
                 await uow.commit()
         async with factory.create() as uow:
             assert await uow.orders.by_customer("ann") == []
+
+    async def test_a_failed_row_waits_longer_after_each_failure(self, database):
+        """A failed row is not due before its retry time, which doubles per failure up
+        to the limit; once due, the relay delivers it."""
+        dispatcher = Flaky(failures=2)
+        outbox = Outbox(shop.EVENT_CODEC, retry_delay=0.5, max_retry_delay=1.0)
+        assert [outbox.retry_after(n) for n in (1, 2, 3, 10)] == [0.5, 1.0, 1.0, 1.0]
+        factory = UnitOfWorkFactory(
+            database, shop.SqlShopUnitOfWork, dispatcher=dispatcher, outbox=outbox
+        )
+        async with factory.create() as uow:
+            uow.orders.add(shop.Order.place("ann"))
+            await uow.commit()  # the first attempt fails
+        relay = OutboxRelay(database, dispatcher, outbox)
+        (first,) = await outbox_rows(database)
+        assert (first.attempts, dispatcher.failures) == (1, 1)
+        assert await relay.deliver_pending() == 0  # not due yet: not even tried
+        assert dispatcher.failures == 1
+        await asyncio.sleep(0.55)
+        assert await relay.deliver_pending() == 0  # due, tried, failed again
+        (second,) = await outbox_rows(database)
+        assert (second.attempts, dispatcher.failures) == (2, 0)
+        assert (second.retry_at - first.retry_at).total_seconds() >= 1.0
+        assert await relay.deliver_pending() == 0  # not due: not tried
+        assert dispatcher.events == []
+        await asyncio.sleep(1.05)
+        assert await relay.deliver_pending() == 1
+        assert await outbox_rows(database) == []
+
+    def test_retry_delays_are_checked(self):
+        """A negative delay or a limit below the first delay is refused, naming both."""
+        with pytest.raises(ValueError, match="retry_delay=2, max_retry_delay=1"):
+            Outbox(shop.EVENT_CODEC, retry_delay=2, max_retry_delay=1)
+        with pytest.raises(ValueError, match="retry_delay=-1"):
+            Outbox(shop.EVENT_CODEC, retry_delay=-1)
 
     def test_max_attempts_must_be_positive(self):
         """An outbox that would never deliver is refused."""
@@ -211,7 +246,7 @@ class TestRelay:
     async def test_concurrent_relays_deliver_each_event_once(self, database):
         """Four relays racing over the same outbox deliver every row exactly once."""
         stalled = Flaky(failures=1000)
-        outbox = Outbox(shop.EVENT_CODEC, max_attempts=1000)
+        outbox = Outbox(shop.EVENT_CODEC, max_attempts=1000, retry_delay=0)
         factory = UnitOfWorkFactory(
             database, shop.SqlShopUnitOfWork, dispatcher=stalled, outbox=outbox
         )

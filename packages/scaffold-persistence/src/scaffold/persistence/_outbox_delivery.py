@@ -48,7 +48,10 @@ def _pick(
     only: uuid.UUID | None,
     skip: Collection[uuid.UUID],
 ) -> sa.Select[tuple[uuid.UUID]]:
-    pick = sa.select(table.c.id).where(table.c.attempts < max_attempts)
+    pick = sa.select(table.c.id).where(
+        table.c.attempts < max_attempts,
+        sa.or_(table.c.retry_at.is_(None), table.c.retry_at <= utc_now()),
+    )
     if only is not None:
         pick = pick.where(table.c.id == only)
     if skip:

@@ -10,13 +10,16 @@ Each row is claimed (a row lock on PostgreSQL, a `claimed_at` stamp on SQLite; s
 `_outbox_delivery`), handed to the dispatcher and deleted once the dispatcher returned.
 So a delivered row is gone for good, two relays never deliver the same row, and an event
 is delivered again only if the process died while the dispatcher was handling it. A
-failing dispatcher leaves the row with its error and an attempt count; after
-`max_attempts` the row stays in the table for inspection.
+failing dispatcher leaves the row with its error, an attempt count and a time before
+which it is not tried again (`retry_delay`, doubling per attempt up to
+`max_retry_delay`), so that the attempts of a row span an outage of minutes rather than
+a few relay rounds; after `max_attempts` the row stays in the table for inspection.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 import uuid
 from collections.abc import Callable, Collection
@@ -48,6 +51,7 @@ outbox_table = sa.Table(
     sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("last_error", sa.Text(), nullable=True),
     sa.Column("claimed_at", UtcDateTime(), nullable=True),
+    sa.Column("retry_at", UtcDateTime(), nullable=True),
     comment="Domain events committed but not yet delivered (scaffold-persistence).",
 )
 """The outbox table; part of `Base.metadata`, so Alembic's autogenerate creates it."""
@@ -60,21 +64,41 @@ class Outbox:
         codec: turns events into a topic and a JSON text and back
             (`DataclassEventCodec` for dataclass events).
         max_attempts: failed deliveries after which a row is no longer retried.
+        retry_delay: seconds before a row that failed once is tried again; the delay
+            doubles with each further failure, up to `max_retry_delay` (with the defaults,
+            ten attempts span about eight minutes). 0 retries at the next relay round.
         claim_timeout: seconds after which a row claimed on SQLite, but neither delivered
             nor released, counts as left behind by a process that died (keep it above the
             longest a dispatcher takes).
     """
 
     def __init__(
-        self, codec: EventCodec, *, max_attempts: int = 10, claim_timeout: float = 60.0
+        self,
+        codec: EventCodec,
+        *,
+        max_attempts: int = 10,
+        claim_timeout: float = 60.0,
+        retry_delay: float = 1.0,
+        max_retry_delay: float = 300.0,
     ) -> None:
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
         if claim_timeout < 0:
             raise ValueError(f"claim_timeout cannot be negative, got {claim_timeout}")
+        if retry_delay < 0 or max_retry_delay < retry_delay:
+            raise ValueError(
+                "retry_delay must be at least 0 and at most max_retry_delay, got "
+                f"retry_delay={retry_delay}, max_retry_delay={max_retry_delay}"
+            )
         self.codec = codec
         self.max_attempts = max_attempts
         self.claim_timeout = claim_timeout
+        self.retry_delay = retry_delay
+        self.max_retry_delay = max_retry_delay
+
+    def retry_after(self, attempts: int) -> float:
+        """Seconds before a row that failed `attempts` times is tried again."""
+        return min(self.retry_delay * 2.0 ** max(attempts - 1, 0), self.max_retry_delay)
 
     async def write(self, session: AsyncSession, events: Collection[object]) -> list[uuid.UUID]:
         """Insert one row per event in the session's transaction; return their ids."""
@@ -158,6 +182,10 @@ class Outbox:
             .returning(table.c.attempts)
         )
         attempts = (await session.execute(record)).scalar_one()
+        retry_at = utc_now() + datetime.timedelta(seconds=self.retry_after(attempts))
+        await session.execute(
+            sa.update(table).where(table.c.id == row_id).values(retry_at=retry_at)
+        )
         await session.commit()
         if attempts >= self.max_attempts:
             logger.error(
