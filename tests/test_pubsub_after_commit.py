@@ -614,7 +614,7 @@ class TestEventsThroughTheOutbox:
         pub/sub (the next process) publishes it; the subscriber finds the row."""
         closed = from_url(world.pubsub_url)
         await closed.aclose()
-        outbox = Outbox(CODEC)
+        outbox = Outbox(CODEC, retry_delay=0)  # retried at the next relay round
         uow_factory = UnitOfWorkFactory(
             world.database, SqlUnitOfWork, dispatcher=event_publisher(closed), outbox=outbox
         )
@@ -682,7 +682,7 @@ async def test_events_wait_in_the_outbox_while_the_pub_sub_server_is_unreachable
             # subscriber, another process, reaches it directly.
             pub_sub = from_url(proxy.url, publish_timeout=1.0)
             publish_events = event_publisher(pub_sub)
-            outbox = Outbox(CODEC)
+            outbox = Outbox(CODEC, retry_delay=0)  # retried at the next relay round
             uow_factory = UnitOfWorkFactory(
                 world.database, SqlUnitOfWork, dispatcher=publish_events, outbox=outbox
             )
