@@ -17,7 +17,7 @@ import psycopg_pool
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from . import _postgres_sql
-from ._errors import QueueUnavailableError, SchemaVersionError
+from ._errors import QueueUnavailableError
 from ._ids import first_id_at
 from ._postgres_listener import PostgresWakeups
 from ._postgres_schema import MIGRATIONS, SCHEMA_VERSION, VERSION_TABLE
@@ -31,6 +31,7 @@ from ._records import (
     TaskInfo,
     TaskState,
 )
+from ._schema_versions import check_version, too_new
 
 if TYPE_CHECKING:
     import datetime
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
 
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _MIGRATION_LOCK: Final = "scaffold_tasks.migrate"
-MIGRATE_COMMAND: Final = "scaffold tasks migrate"
 _IN_TRANSACTION_CHUNK: Final = 1000
 
 
@@ -180,7 +180,7 @@ class PostgresBackend:
             await conn.execute(VERSION_TABLE.format(s=s))
             current = await self._version(conn)
             if current > SCHEMA_VERSION:
-                raise SchemaVersionError(self._too_new(current))
+                raise too_new(current, SCHEMA_VERSION, self._place())
             for version, statements in MIGRATIONS:
                 if version > current:
                     await conn.execute(statements.format(s=s))
@@ -190,23 +190,18 @@ class PostgresBackend:
                     )
         return SCHEMA_VERSION
 
-    def _too_new(self, current: int) -> str:
-        return (
-            f"the task queue schema {self.schema!r} is at version {current}, newer than the "
-            f"version {SCHEMA_VERSION} this scaffold-tasks understands: upgrade scaffold-tasks"
-        )
+    def _place(self) -> str:
+        return f"{self.schema!r}"
 
     async def check_schema(self) -> None:
         async with self._connection() as conn:
             current = await self._version(conn)
-        if current > SCHEMA_VERSION:
-            raise SchemaVersionError(self._too_new(current))
-        if current < SCHEMA_VERSION:
-            state = "has no task queue tables" if current == 0 else f"is at version {current}"
-            raise SchemaVersionError(
-                f"the PostgreSQL schema {self.schema!r} {state}; this scaffold-tasks needs "
-                f"version {SCHEMA_VERSION}. Run `{MIGRATE_COMMAND}` (or `await queue.migrate()`)"
-            )
+        check_version(
+            current,
+            SCHEMA_VERSION,
+            place=self._place(),
+            store=f"the PostgreSQL schema {self.schema!r}",
+        )
 
     # Enqueueing
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 import aiosqlite
 
 from . import _sqlite_sql as q
-from ._errors import QueueUnavailableError, SchemaVersionError
+from ._errors import QueueUnavailableError
 from ._ids import first_id_at
 from ._records import (
     ClaimedTask,
@@ -37,6 +37,7 @@ from ._records import (
     TaskInfo,
     TaskState,
 )
+from ._schema_versions import check_version, too_new
 from ._sqlite_schema import MIGRATIONS, SCHEMA_VERSION, VERSION_TABLE
 
 if TYPE_CHECKING:
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
 
     from .types import SqlTransaction
 
-MIGRATE_COMMAND: Final = "scaffold tasks migrate"
 _IN_TRANSACTION_CHUNK: Final = 500
 
 
@@ -184,7 +184,7 @@ class SqliteBackend:
             await conn.execute(VERSION_TABLE)
             current = await self._version(conn)
             if current > SCHEMA_VERSION:
-                raise SchemaVersionError(self._too_new(current))
+                raise too_new(current, SCHEMA_VERSION, self._place())
             for version, statements in MIGRATIONS:
                 if version > current:
                     for statement in statements:
@@ -195,23 +195,15 @@ class SqliteBackend:
                     )
         return SCHEMA_VERSION
 
-    def _too_new(self, current: int) -> str:
-        return (
-            f"the task queue schema in {self._path} is at version {current}, newer than the "
-            f"version {SCHEMA_VERSION} this scaffold-tasks understands: upgrade scaffold-tasks"
-        )
+    def _place(self) -> str:
+        return f"in {self._path}"
 
     async def check_schema(self) -> None:
         async with self._connection() as conn:
             current = await self._version(conn)
-        if current > SCHEMA_VERSION:
-            raise SchemaVersionError(self._too_new(current))
-        if current < SCHEMA_VERSION:
-            state = "has no task queue tables" if current == 0 else f"is at version {current}"
-            raise SchemaVersionError(
-                f"the SQLite database {self._path} {state}; this scaffold-tasks needs version "
-                f"{SCHEMA_VERSION}. Run `{MIGRATE_COMMAND}` (or `await queue.migrate()`)"
-            )
+        check_version(
+            current, SCHEMA_VERSION, place=self._place(), store=f"the SQLite database {self._path}"
+        )
 
     # Enqueueing
 
