@@ -29,6 +29,8 @@ class Claim(NamedTuple):
     id: uuid.UUID
     topic: str
     payload: str
+    attempts: int
+    """Failed deliveries before this one."""
 
 
 type Dispatch = Callable[[Claim], Awaitable[None]]
@@ -73,13 +75,13 @@ async def deliver_locked(
     claim = (
         sa.delete(table)
         .where(table.c.id == chosen.scalar_subquery())
-        .returning(table.c.id, table.c.topic, table.c.payload)
+        .returning(table.c.id, table.c.topic, table.c.payload, table.c.attempts)
     )
     row = (await session.execute(claim)).one_or_none()
     if row is None:
         await session.rollback()
         return Delivery(None, delivered=False)
-    claimed = Claim(row.id, row.topic, row.payload)
+    claimed = Claim(row.id, row.topic, row.payload, row.attempts)
     try:
         await dispatch(claimed)
     except Exception as error:  # noqa: BLE001 - the caller records it on the row
@@ -109,13 +111,13 @@ async def deliver_leased(
         sa.update(table)
         .where(table.c.id == chosen.scalar_subquery())
         .values(claimed_at=now)
-        .returning(table.c.id, table.c.topic, table.c.payload)
+        .returning(table.c.id, table.c.topic, table.c.payload, table.c.attempts)
     )
     row = (await session.execute(claim)).one_or_none()
     await session.commit()
     if row is None:
         return Delivery(None, delivered=False)
-    claimed = Claim(row.id, row.topic, row.payload)
+    claimed = Claim(row.id, row.topic, row.payload, row.attempts)
     try:
         await dispatch(claimed)
     except Exception as error:  # noqa: BLE001 - the caller records it on the row

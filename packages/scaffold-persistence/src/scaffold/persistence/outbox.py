@@ -171,6 +171,9 @@ class Outbox:
     async def _record_failure(self, session: AsyncSession, claim: Claim, error: Exception) -> None:
         row_id, topic = claim.id, claim.topic
         table = outbox_table
+        # The delay follows the count this claim saw; the count itself is incremented in
+        # SQL, since on PostgreSQL another relay may claim the row once it was released.
+        delay = self.retry_after(claim.attempts + 1)
         record = (
             sa.update(table)
             .where(table.c.id == row_id)
@@ -178,14 +181,11 @@ class Outbox:
                 attempts=table.c.attempts + 1,
                 last_error=f"{type(error).__name__}: {error}",
                 claimed_at=None,
+                retry_at=utc_now() + datetime.timedelta(seconds=delay),
             )
             .returning(table.c.attempts)
         )
         attempts = (await session.execute(record)).scalar_one()
-        retry_at = utc_now() + datetime.timedelta(seconds=self.retry_after(attempts))
-        await session.execute(
-            sa.update(table).where(table.c.id == row_id).values(retry_at=retry_at)
-        )
         await session.commit()
         if attempts >= self.max_attempts:
             logger.error(
