@@ -12,7 +12,7 @@ from scaffold.pubsub._buffer import Gap, SubscriberBuffer
 def drain(buffer: SubscriberBuffer) -> list[str | tuple[GapReason, int | None]]:
     items: list[str | tuple[GapReason, int | None]] = []
     while len(buffer):
-        item = buffer.get_nowait()
+        item = buffer.take()
         items.append(item if isinstance(item, str) else (item.reason, item.dropped))
     return items
 
@@ -36,14 +36,14 @@ class TestOverflow:
                 assert buffer.messages <= 4
                 kinds = [type(item) for item in buffer._items]
                 assert all(a is str or b is str for a, b in itertools.pairwise(kinds))
-            buffer.get_nowait()
+            buffer.take()
 
     def test_messages_after_catching_up_follow_the_gap(self):
         """Once there is room again, new messages queue behind the gap marker, in order."""
         buffer = SubscriberBuffer("c", "c", capacity=2)
         for i in range(4):
             buffer.put(str(i))
-        assert buffer.get_nowait() == "0"
+        assert buffer.take() == "0"
         buffer.put("4")
         buffer.put("5")
         assert drain(buffer) == ["1", (GapReason.BUFFER_FULL, 2), "4", (GapReason.BUFFER_FULL, 1)]

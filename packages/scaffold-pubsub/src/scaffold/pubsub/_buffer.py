@@ -137,13 +137,6 @@ class SubscriberBuffer:
             if item is not None:
                 return item
 
-    def get_nowait(self) -> str | Gap:
-        """Return the next item; IndexError when there is none."""
-        item = self._items.popleft()
-        if type(item) is str:
-            self._messages -= 1
-        return item
-
     def take(self) -> str | Gap | None:
         """Return the next item, or None when none is waiting."""
         items = self._items
