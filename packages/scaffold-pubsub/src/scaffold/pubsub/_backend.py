@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable
 from typing import Self
 
 from scaffold.pubsub._buffer import SubscriberBuffer
@@ -139,8 +140,8 @@ class PubSubBackend(ABC):
         return channel
 
     @abstractmethod
-    async def _send(self, key: str, payload: bytes, message: str) -> None:
-        """Publish one checked message (`payload` is `message` in UTF-8)."""
+    def _send(self, key: str, payload: bytes, message: str) -> Awaitable[None]:
+        """Publish one checked message (`payload` is `message` in UTF-8); done once confirmed."""
 
     @abstractmethod
     async def _listen(self, key: str) -> None:

@@ -21,6 +21,9 @@ from scaffold.pubsub._validation import (
     check_positive,
 )
 
+_STATEMENTS_KEPT = 1024
+"""Channels whose quoted NOTIFY prefix a publishing connection keeps."""
+
 MAX_IDENTIFIER_BYTES = 63
 """PostgreSQL truncates longer channel names (NAMEDATALEN - 1)."""
 
@@ -91,16 +94,23 @@ class _ListenConnection:
 class _Sender:
     def __init__(self, pipe: PgPipe) -> None:
         self._pipe = pipe
+        self._statements: dict[str, bytes] = {}  # key -> b"NOTIFY <quoted key>, "
 
     @property
     def lost(self) -> asyncio.Future[None]:
         return self._pipe.lost
 
-    async def publish(self, key: str, payload: bytes) -> None:
+    def publish(self, key: str, payload: bytes) -> asyncio.Future[None]:
         # A NOTIFY statement with quoted values is parsed but never planned: about twice
         # the rate of `SELECT pg_notify($1, $2)` on the server, the same notification.
         pipe = self._pipe
-        await pipe.send(b"NOTIFY " + pipe.identifier(key) + b", " + pipe.literal(payload))
+        statements = self._statements
+        start = statements.get(key)
+        if start is None:
+            if len(statements) >= _STATEMENTS_KEPT:
+                statements.clear()
+            start = statements[key] = b"NOTIFY " + pipe.identifier(key) + b", "
+        return pipe.send(start + pipe.literal(payload))
 
     async def aclose(self) -> None:
         await self._pipe.aclose()

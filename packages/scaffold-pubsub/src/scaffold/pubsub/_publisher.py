@@ -20,7 +20,8 @@ class Sender(Protocol):
     @property
     def lost(self) -> asyncio.Future[None]: ...
 
-    async def publish(self, key: str, payload: bytes) -> None: ...
+    def publish(self, key: str, payload: bytes) -> Awaitable[None]:
+        """Send now; the awaitable is done once the server confirmed the message."""
 
     async def aclose(self) -> None: ...
 

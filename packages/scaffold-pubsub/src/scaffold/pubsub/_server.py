@@ -4,6 +4,7 @@ publishing connection kept by a `ReconnectingPublisher`, and the hub between the
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Awaitable
 
 from scaffold.pubsub._backend import PubSubBackend
 from scaffold.pubsub._backoff import Backoff
@@ -54,8 +55,8 @@ class ServerPubSub(PubSubBackend):
     def _on_message(self, channel: bytes, payload: bytes) -> None:
         self._hub.dispatch(channel.decode(errors="replace"), payload.decode(errors="replace"))
 
-    async def _send(self, key: str, payload: bytes, message: str) -> None:  # noqa: ARG002 - the payload is the message, encoded
-        await self._publisher.publish(key, payload)
+    def _send(self, key: str, payload: bytes, message: str) -> Awaitable[None]:  # noqa: ARG002 - the payload is the message, encoded
+        return self._publisher.publish(key, payload)
 
     async def _listen(self, key: str) -> None:
         await self._listener.ensure(key)
