@@ -368,7 +368,7 @@ def print_table(figures: dict[tuple[str, str], Figures]) -> None:
     print()
     print(
         f"{'':12}{'contender':16}{'subs':>5}{'p50':>12}{'p99':>12}{'throughput':>13}"
-        f"{'CPU/msg':>11}{'10 publishers':>22}{'50 concurrent publishes':>26}"
+        f"{'CPU/msg':>11}{'10 publishers':>26}{'50 concurrent publishes':>26}"
     )
     for (group, name), figure in figures.items():
         for subs in sorted(figure.p50):
@@ -383,7 +383,7 @@ def print_table(figures: dict[tuple[str, str], Figures]) -> None:
             print(
                 f"{group:12}{name:16}{subs:>5}{us(median(figure.p50[subs])):>12}"
                 f"{us(median(figure.p99[subs])):>12}{per_second(median(figure.rate.get(subs))):>13}"
-                f"{us(median(figure.cpu[subs])):>11}{concurrent:>22}{failed:>26}"
+                f"{us(median(figure.cpu[subs])):>11}{concurrent:>26}{failed:>26}"
             )
 
 
