@@ -100,7 +100,7 @@ class TestAdmin:
         assert output.split() == ["default", "queued", "2"]
         code, output = run("tasks", "--app", f"{app}:queue", "show", "not-an-id")
         assert code == 2
-        assert "not a task id" in output
+        assert "'not-an-id' is not a task id" in output
 
     def test_pause_resume_retry_purge_prune(self, app: str, tmp_path: Path):
         """The repair commands act on the stored tasks and say what they did."""

@@ -230,10 +230,16 @@ def _task_json(task: TaskInfo) -> dict[str, object]:
 
 
 def _ids(values: tuple[str, ...]) -> list[uuid.UUID]:
-    try:
-        return [uuid.UUID(v) for v in values]
-    except ValueError as error:
-        raise click.BadParameter(f"not a task id: {error}", param_hint="IDS") from error
+    ids = []
+    for value in values:
+        try:
+            ids.append(uuid.UUID(value))
+        except ValueError:
+            raise click.BadParameter(
+                f"{value!r} is not a task id (task ids are UUIDs, as `tasks list` shows them)",
+                param_hint="TASK_ID",
+            ) from None
+    return ids
 
 
 def tasks_group(load: Loader | None = None, name: str = "tasks") -> click.Group:  # noqa: C901, PLR0915 - one nested function per command
