@@ -16,6 +16,7 @@ from openai import AsyncOpenAI
 from chatbot.application.interfaces import (
     NotificationService,
     PubSubService,
+    TaskAttempt,
     TaskQueue,
     UnitOfWorkFactory,
 )
@@ -37,7 +38,7 @@ from chatbot.infrastructure.chatbots.openai_bot import OpenAIBot
 from chatbot.infrastructure.persistence.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 from chatbot.infrastructure.services.emailnotificationservice import EmailNotificationService
 from chatbot.infrastructure.services.pub_sub import ScaffoldPubSubService
-from chatbot.infrastructure.services.task_queue import ScaffoldTaskQueue
+from chatbot.infrastructure.services.task_queue import ScaffoldTaskQueue, task_attempt
 from chatbot.presentation.web.app import create_web_app
 from chatbot.settings import Settings
 from scaffold.di import Container
@@ -47,6 +48,7 @@ from scaffold.pubsub import PubSub, from_url
 from scaffold.tasks import (
     ContainerResolver,
     CronSchedule,
+    TaskContext,
     TaskRegistry,
     Worker,
     WorkerSettings,
@@ -155,9 +157,12 @@ def bootstrap(settings: Settings | None = None) -> Container:
     container.add_singleton(NotificationService, notification_service)
     container.add_singleton(Chatbot, chatbot)
 
-    # Application services and the task handlers the worker resolves per task.
+    # Application services and the task handlers the worker resolves per task; a task's
+    # scope carries the worker's TaskContext, from which a handler may learn its attempt.
     container.add_singleton(UserService)
     container.add_singleton(MessageService)
+    container.add_context(TaskContext)
+    container.add_scoped(TaskAttempt, task_attempt)
     container.add_scoped(ReplyToConversationTaskHandler)
     container.add_scoped(SendWelcomeEmailTaskHandler)
     container.add_scoped(PruneOldConversationsTaskHandler)

@@ -10,9 +10,14 @@ import pytest
 from chatbot_fakes import FakePubSub, FakeTaskQueue, FakeUnitOfWorkFactory
 
 from chatbot.application.dtos.message import Notice
-from chatbot.application.interfaces import GAP
-from chatbot.application.services.message_service import BOT_UNAVAILABLE, MessageService
+from chatbot.application.interfaces import GAP, TaskAttempt
+from chatbot.application.services.message_service import (
+    BOT_GAVE_UP,
+    BOT_UNAVAILABLE,
+    MessageService,
+)
 from chatbot.application.tasks.definitions import ReplyToConversationTask
+from chatbot.application.tasks.handlers import ReplyToConversationTaskHandler
 from chatbot.domain.chatbot import Chatbot, ChatbotUnavailableError
 from chatbot.domain.message import BotMessage, Message, MessageId, UserMessage
 
@@ -187,10 +192,19 @@ class BrokenBot(Chatbot):
 
 
 class TestBotFailure:
-    async def test_failure_tells_the_user_and_leaves_the_retry_to_the_queue(
-        self, world: ServiceWorld
+    @pytest.mark.parametrize(
+        ("attempt", "notice"),
+        [
+            (TaskAttempt(number=1, is_last=False), BOT_UNAVAILABLE),
+            (TaskAttempt(number=4, is_last=False), BOT_UNAVAILABLE),
+            (TaskAttempt(number=5, is_last=True), BOT_GAVE_UP),
+        ],
+    )
+    async def test_failure_tells_the_user_whether_the_bot_tries_again(
+        self, world: ServiceWorld, attempt: TaskAttempt, notice: str
     ) -> None:
-        """A failing bot raises (so the task is retried) after a notice reached the user."""
+        """A failing bot raises (so the queue retries) after a notice reached the user; the
+        notice of the last attempt says that no reply is coming."""
         world.service.chatbot = BrokenBot()
         user = uuid.uuid4()
         received: list[object] = []
@@ -208,9 +222,10 @@ class TestBotFailure:
         await world.service.send_user_message(
             user, uuid.uuid4(), "hi", datetime.datetime.now(datetime.UTC)
         )
+        handler = ReplyToConversationTaskHandler(world.service, attempt)
         with pytest.raises(ChatbotUnavailableError):
-            await world.service.reply_to_user_latest_message(user)
+            await handler.handle(ReplyToConversationTask(user))
         await asyncio.wait_for(consumer, 1)
-        assert received[-1] == Notice(BOT_UNAVAILABLE)
+        assert received[-1] == Notice(notice)
         conversation = await world.service.get_messages_for_conversation(user)
         assert [m.content for m in conversation] == ["hi"], "no bot message was stored"

@@ -2,7 +2,7 @@
 
 from .notification_service import NotificationService
 from .pub_sub import GAP, Gap, PubSubService
-from .task_queue import Task, TaskQueue
+from .task_queue import Task, TaskAttempt, TaskQueue
 from .uow import UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "NotificationService",
     "PubSubService",
     "Task",
+    "TaskAttempt",
     "TaskQueue",
     "UnitOfWork",
     "UnitOfWorkFactory",

@@ -24,6 +24,10 @@ NOTICE_PREFIX = "notice:"
 BOT_UNAVAILABLE = (
     "The bot could not answer just now. Your message is saved; the bot retries a few times."
 )
+BOT_GAVE_UP = (
+    "The bot could not answer and has stopped trying. Your message is saved; "
+    "send another one to ask again."
+)
 
 
 class MessageService:
@@ -67,7 +71,10 @@ class MessageService:
         # After the commit, so a subscriber that reads the id finds the row.
         await self.pub_sub.publish(self.get_channel_name(user_id), str(message_id))
 
-    async def reply_to_user_latest_message(self, user_id: uuid.UUID) -> None:
+    async def reply_to_user_latest_message(
+        self, user_id: uuid.UUID, *, last_attempt: bool = False
+    ) -> None:
+        """Answer the user's newest message; `last_attempt` says no retry follows a failure."""
         async with self.unit_of_work_factory.create() as uow:
             messages = await uow.messages.get_user_messages(UserId(user_id))
             if not messages or not isinstance(messages[0], UserMessage):
@@ -75,10 +82,10 @@ class MessageService:
             try:
                 reply = await self.chatbot.reply_to_conversation(messages)
             except ChatbotUnavailableError:
-                # The task queue retries the reply; meanwhile the user hears why it is late.
-                await self.pub_sub.publish(
-                    self.get_channel_name(user_id), NOTICE_PREFIX + BOT_UNAVAILABLE
-                )
+                # The task queue retries the reply; meanwhile the user hears why it is late,
+                # or, after the last attempt, that no reply is coming.
+                notice = BOT_GAVE_UP if last_attempt else BOT_UNAVAILABLE
+                await self.pub_sub.publish(self.get_channel_name(user_id), NOTICE_PREFIX + notice)
                 raise
             uow.messages.add(reply)
             await uow.commit()

@@ -2,6 +2,7 @@
 
 import datetime
 
+from chatbot.application.interfaces import TaskAttempt
 from chatbot.application.services.message_service import MessageService
 from chatbot.application.services.user_service import UserService
 
@@ -9,11 +10,14 @@ from .definitions import PruneOldConversationsTask, ReplyToConversationTask, Sen
 
 
 class ReplyToConversationTaskHandler:
-    def __init__(self, message_service: MessageService) -> None:
+    def __init__(self, message_service: MessageService, attempt: TaskAttempt) -> None:
         self.message_service = message_service
+        self.attempt = attempt
 
     async def handle(self, task: ReplyToConversationTask) -> None:
-        await self.message_service.reply_to_user_latest_message(task.user_id)
+        await self.message_service.reply_to_user_latest_message(
+            task.user_id, last_attempt=self.attempt.is_last
+        )
 
 
 class SendWelcomeEmailTaskHandler:

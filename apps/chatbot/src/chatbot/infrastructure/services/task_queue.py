@@ -1,7 +1,8 @@
 from typing import override
 
-from chatbot.application.interfaces import Task, TaskQueue, UnitOfWork
+from chatbot.application.interfaces import Task, TaskAttempt, TaskQueue, UnitOfWork
 from chatbot.infrastructure.persistence.uow import SqlUnitOfWork
+from scaffold.tasks import TaskContext
 from scaffold.tasks import TaskQueue as DurableTaskQueue
 
 
@@ -23,3 +24,8 @@ class ScaffoldTaskQueue(TaskQueue):
                 f"cannot enqueue inside {type(within).__name__}: only the SQL unit of work "
                 "shares its transaction with the task queue"
             )
+
+
+def task_attempt(context: TaskContext) -> TaskAttempt:
+    """The attempt in progress, from the worker's context of the execution."""
+    return TaskAttempt(number=context.attempt, is_last=context.is_last_attempt)
