@@ -5,6 +5,8 @@
 - `chatbot migrate`: apply the database migrations and the task queue's schema.
 - `chatbot web [--processes N]`: the web processes (production, on PostgreSQL).
 - `chatbot worker`: a task worker with the cron scheduler (production, on PostgreSQL).
+- `chatbot tasks ...`: scaffold-tasks' admin commands on the chatbot's queue (list, show,
+  retry and purge tasks, pause queues, ...), on whichever database DATABASE_URL names.
 """
 
 import asyncio
@@ -16,11 +18,13 @@ from pathlib import Path
 import click
 from sqlalchemy import make_url
 
-from chatbot.bootstrap import bootstrap, create_worker
+from chatbot.bootstrap import bootstrap, create_worker, task_registry
 from chatbot.settings import Settings
 from scaffold.cli import CliApp, CommandError
 from scaffold.persistence import migrations
 from scaffold.tasks import TaskQueue as DurableTaskQueue
+from scaffold.tasks import backend_from_url
+from scaffold.tasks.cli import tasks_group
 from scaffold.web import serve
 
 MIGRATIONS = Path(__file__).parent / "infrastructure" / "persistence" / "migrations"
@@ -110,6 +114,15 @@ async def worker() -> None:
         await create_worker(container, settings, queue).run()
     finally:
         await container.aclose()
+
+
+def task_queue() -> DurableTaskQueue:
+    """The chatbot's task queue for the admin commands (they close it when done)."""
+    settings = Settings()
+    return DurableTaskQueue(backend_from_url(settings.resolved_database_url), task_registry())
+
+
+app.add_command(tasks_group(task_queue))
 
 
 def main() -> None:
