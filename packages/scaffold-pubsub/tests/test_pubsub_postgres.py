@@ -253,6 +253,15 @@ class TestChannelNames:
             assert await next_within(a) == "to a"
             assert await next_within(b) == "to b"
 
+    async def test_publishing_on_more_channels_than_the_kept_statements(self, pg):
+        """The publishing connection keeps the NOTIFY prefix of 1024 channels; past that it
+        starts over, and every channel, old or new, still gets its own messages."""
+        async with pg.subscribe("kept:0") as first, pg.subscribe("kept:1100") as last:
+            await asyncio.gather(*(pg.publish(f"kept:{i}", str(i)) for i in range(1101)))
+            await pg.publish("kept:0", "again")
+            assert [await next_within(first), await next_within(first)] == ["0", "again"]
+            assert await next_within(last) == "1100"
+
 
 @pytest.mark.slow
 async def test_message_from_another_process(pg, postgres_url):
