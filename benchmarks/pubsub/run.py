@@ -21,6 +21,7 @@ that background load hits every contender alike; each figure is the median of ro
   publishing one message at a time.
 
 Run from the repository root:  uv run python benchmarks/pubsub/run.py [--quick | --smoke]
+[--uvloop]
 Servers: BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres) and
 BENCH_REDIS_URL (default redis://127.0.0.1:6379/0).
 """
@@ -433,14 +434,22 @@ def report(
     )
 
 
-async def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds and messages")
     parser.add_argument(
         "--smoke", action="store_true", help="a few messages, one round: checks that it runs"
     )
     parser.add_argument("--rounds", type=int, default=None)
-    args = parser.parse_args()
+    parser.add_argument(
+        "--uvloop",
+        action="store_true",
+        help="run every contender on uvloop (the loop `scaffold serve` uses) instead of asyncio's",
+    )
+    return parser.parse_args()
+
+
+async def main(args: argparse.Namespace) -> None:
     rounds = args.rounds or (1 if args.quick or args.smoke else 11)
     scale = 0.02 if args.smoke else 0.25 if args.quick else 1.0
     n_latency = {1: int(1000 * scale), 100: int(200 * scale)}
@@ -448,8 +457,9 @@ async def main() -> None:
     groups = contenders()
     figures = {(group, c.name): Figures() for group, members in groups for c in members}
     floor: list[float] = []
+    loop = type(asyncio.get_running_loop()).__module__.split(".")[0]
     print(
-        f"Python {platform.python_version()}, psycopg {psycopg.__version__}, "
+        f"Python {platform.python_version()}, psycopg {psycopg.__version__}, {loop} loop, "
         f"{rounds} round(s); latency over {n_latency} messages, "
         f"throughput over {n_rate} messages (per subscriber count)"
     )
@@ -472,4 +482,10 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    arguments = parse_args()
+    if arguments.uvloop:
+        import uvloop
+
+        uvloop.run(main(arguments))
+    else:
+        asyncio.run(main(arguments))
