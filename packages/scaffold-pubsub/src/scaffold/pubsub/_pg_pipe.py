@@ -3,8 +3,9 @@
 psycopg opens the connection (URL parsing, authentication, TLS); after that, statements
 are sent without waiting for the previous one's result, each followed by a Sync so that
 each runs in its own transaction, and results are matched to callers in order. The same
-socket callback reads asynchronous notifications, so a notification costs one callback
-and no task switch. Publishing and listening each use their own connection.
+socket callback reads asynchronous notifications and hands each read's batch to a
+callback, so a notification costs one callback and no task switch. Publishing and
+listening each use their own connection.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from psycopg import pq
 
 from scaffold.pubsub._errors import PubSubConnectionError, PubSubError
 
-NotifyCallback = Callable[[bytes, bytes], None]
+NotifyCallback = Callable[[list[tuple[bytes, bytes]]], None]
+"""Receives the (channel, payload) pairs of one read, in order."""
 
 _SYNC = pq.ExecStatus.PIPELINE_SYNC
 _FATAL = pq.ExecStatus.FATAL_ERROR
@@ -112,15 +114,9 @@ class PgPipe:
                 while (notify := pg.notifies()) is not None:
                     notifies.append((notify.relname, notify.extra))
                 if notifies:
-                    self._loop.call_soon(self._deliver, notifies)
+                    on_notify(notifies)
         except psycopg.Error as error:
             self._fail(error)
-
-    def _deliver(self, notifies: list[tuple[bytes, bytes]]) -> None:
-        on_notify = self._on_notify
-        if on_notify is not None:
-            for channel, payload in notifies:
-                on_notify(channel, payload)
 
     def _read_results(self) -> None:
         pg = self._pg

@@ -177,6 +177,6 @@ class PostgresPubSub(ServerPubSub):
 
     async def _open(self, conninfo: str, *, listen: bool) -> PgPipe:
         try:
-            return await PgPipe.connect(conninfo, self._on_message if listen else None)
+            return await PgPipe.connect(conninfo, self._on_messages if listen else None)
         except psycopg.Error as error:
             raise PubSubConnectionError(f"could not connect to PostgreSQL: {error}") from error

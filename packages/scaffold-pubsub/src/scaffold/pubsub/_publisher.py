@@ -45,17 +45,23 @@ class ReconnectingPublisher:
         self._lock = asyncio.Lock()
         self._connected_once = False
         self._closed = False
+        self.publishing = 0
+        """Publishes in progress: sent or being sent, their callers not yet resumed."""
 
     async def publish(self, key: str, payload: bytes) -> None:
-        sender = self._sender
-        if sender is not None and not sender.lost.done():
-            try:
-                await sender.publish(key, payload)
-            except PubSubConnectionError:
-                pass  # retried below on a new connection
-            else:
-                return
-        await self._publish_retrying(key, payload)
+        self.publishing += 1
+        try:
+            sender = self._sender
+            if sender is not None and not sender.lost.done():
+                try:
+                    await sender.publish(key, payload)
+                except PubSubConnectionError:
+                    pass  # retried below on a new connection
+                else:
+                    return
+            await self._publish_retrying(key, payload)
+        finally:
+            self.publishing -= 1
 
     async def aclose(self) -> None:
         self._closed = True

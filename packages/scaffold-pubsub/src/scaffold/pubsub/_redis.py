@@ -69,7 +69,7 @@ class RedisPubSub(ServerPubSub):
 
     async def _connect_listener(self) -> ListenConnection:
         connection = await self._open(f"{self._client_name}:listen")
-        return RedisListenConnection(connection, self._on_message)
+        return RedisListenConnection(connection, self._on_messages)
 
     async def _connect_publisher(self) -> Sender:
         return RedisSendConnection(await self._open(f"{self._client_name}:publish"))

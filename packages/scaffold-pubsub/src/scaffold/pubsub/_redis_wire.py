@@ -16,7 +16,8 @@ from redis.asyncio.connection import AbstractConnection
 
 from scaffold.pubsub._errors import PubSubConnectionError, PubSubError
 
-MessageCallback = Callable[[bytes, bytes], None]
+MessageCallback = Callable[[list[tuple[bytes, bytes]]], None]
+"""Receives the (channel, payload) pairs of one read, in order."""
 
 type Reply = bytes | int | list[Reply] | RedisErrorReply | None
 
@@ -219,15 +220,8 @@ class RedisListenConnection(RedisConnection):
         super().data_received(data)
         messages = self._messages
         if messages:
-            # Delivered in a later step of the loop, so that a publisher waiting for its
-            # confirmation in this same step goes on before the subscribers wake.
             self._messages = []
-            self._loop.call_soon(self._deliver, messages)
-
-    def _deliver(self, messages: list[tuple[bytes, bytes]]) -> None:
-        on_message = self._on_message
-        for channel, payload in messages:
-            on_message(channel, payload)
+            self._on_message(messages)
 
     def handle(self, reply: Reply) -> None:
         if type(reply) is list and reply:

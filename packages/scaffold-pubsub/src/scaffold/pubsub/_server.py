@@ -3,6 +3,7 @@ publishing connection kept by a `ReconnectingPublisher`, and the hub between the
 
 from __future__ import annotations
 
+import asyncio
 from abc import abstractmethod
 from collections.abc import Awaitable
 
@@ -28,6 +29,7 @@ class ServerPubSub(PubSubBackend):
         reconnect_backoff: Backoff | None,
     ) -> None:
         super().__init__(max_buffered=max_buffered, max_message_bytes=max_message_bytes)
+        self._deferred: list[tuple[bytes, bytes]] | None = None
         backoff = reconnect_backoff or Backoff()
         self._listener = Listener(
             self._hub,
@@ -46,14 +48,34 @@ class ServerPubSub(PubSubBackend):
 
     @abstractmethod
     async def _connect_listener(self) -> ListenConnection:
-        """Open a connection that delivers received messages to `_on_message`."""
+        """Open a connection that hands what it receives to `_on_messages`."""
 
     @abstractmethod
     async def _connect_publisher(self) -> Sender:
         """Open a connection to publish on."""
 
-    def _on_message(self, channel: bytes, payload: bytes) -> None:
-        self._hub.dispatch(channel.decode(errors="replace"), payload.decode(errors="replace"))
+    def _on_messages(self, batch: list[tuple[bytes, bytes]]) -> None:
+        """What the listening connection read in one go, (channel, payload) in order."""
+        deferred = self._deferred
+        if deferred is not None:
+            deferred.extend(batch)  # behind what already waits, to keep the order
+        elif self._publisher.publishing:
+            # A publish of this process waits for its confirmation, which may have been read
+            # in this same step of the loop: let its task go on before the subscribers run.
+            self._deferred = batch
+            asyncio.get_running_loop().call_soon(self._dispatch_deferred)
+        else:
+            self._dispatch(batch)
+
+    def _dispatch_deferred(self) -> None:
+        batch, self._deferred = self._deferred, None
+        if batch:
+            self._dispatch(batch)
+
+    def _dispatch(self, batch: list[tuple[bytes, bytes]]) -> None:
+        dispatch = self._hub.dispatch
+        for channel, payload in batch:
+            dispatch(channel.decode(errors="replace"), payload.decode(errors="replace"))
 
     def _send(self, key: str, payload: bytes, message: str) -> Awaitable[None]:  # noqa: ARG002 - the payload is the message, encoded
         return self._publisher.publish(key, payload)
