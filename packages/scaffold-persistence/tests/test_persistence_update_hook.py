@@ -122,6 +122,13 @@ async def stored(factory, lines=(("apple", 2), ("pear", 1))):
     return order
 
 
+def change_every_kind_of_line(order):
+    """One line changed, one removed, one added."""
+    order.line("apple").quantity = 5
+    order.remove_line("pear")
+    order.add_line("fig", 3)
+
+
 async def root_row(database, order):
     async with database.engine.connect() as connection:
         query = sa.select(shop.OrderRow.__table__).where(shop.OrderRow.id == order.id.value)
@@ -203,10 +210,7 @@ class TestTheHookIsUsed:
         deleted, and the aggregate reads back the same through the default path."""
         order = await stored(factory)
         async with factory.create() as uow:
-            loaded = await uow.orders.get(order.id)
-            loaded.line("apple").quantity = 5
-            loaded.remove_line("pear")
-            loaded.add_line("fig", 3)
+            change_every_kind_of_line(await uow.orders.get(order.id))
             await uow.commit()
         assert await line_count(database) == 2
         assert (await root_row(database, order)).version == 2
@@ -268,10 +272,7 @@ class TestTheDefaultPathIsUnchanged:
         """The default path updates, inserts and deletes lines and bumps the version once."""
         order = await stored(default_factory)
         async with default_factory.create() as uow:
-            loaded = await uow.orders.get(order.id)
-            loaded.line("apple").quantity = 5
-            loaded.remove_line("pear")
-            loaded.add_line("fig", 3)
+            change_every_kind_of_line(await uow.orders.get(order.id))
             await uow.commit()
         assert await line_count(database) == 2
         assert (await root_row(database, order)).version == 2

@@ -18,12 +18,11 @@ from pathlib import Path
 import click
 from sqlalchemy import make_url
 
-from chatbot.bootstrap import bootstrap, create_worker, task_registry
+from chatbot.bootstrap import bootstrap, create_worker, new_task_queue
 from chatbot.settings import Settings
 from scaffold.cli import CliApp, CommandError
 from scaffold.persistence import migrations
 from scaffold.tasks import TaskQueue as DurableTaskQueue
-from scaffold.tasks import backend_from_url
 from scaffold.tasks.cli import tasks_group
 from scaffold.web import serve
 
@@ -118,8 +117,7 @@ async def worker() -> None:
 
 def task_queue() -> DurableTaskQueue:
     """The chatbot's task queue for the admin commands (they close it when done)."""
-    settings = Settings()
-    return DurableTaskQueue(backend_from_url(settings.resolved_database_url), task_registry())
+    return new_task_queue(Settings())
 
 
 app.add_command(tasks_group(task_queue))

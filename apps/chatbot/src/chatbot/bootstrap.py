@@ -108,8 +108,13 @@ async def open_pub_sub(settings: Settings) -> AsyncIterator[PubSub]:
         await pub_sub.aclose()
 
 
+def new_task_queue(settings: Settings) -> DurableTaskQueue:
+    """The app's task queue on its database, not yet opened."""
+    return DurableTaskQueue(backend_from_url(settings.resolved_database_url), task_registry())
+
+
 async def open_task_queue(settings: Settings) -> AsyncIterator[DurableTaskQueue]:
-    queue = DurableTaskQueue(backend_from_url(settings.resolved_database_url), task_registry())
+    queue = new_task_queue(settings)
     await queue.open()
     try:
         yield queue

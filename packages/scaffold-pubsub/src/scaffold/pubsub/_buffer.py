@@ -85,7 +85,7 @@ class SubscriberBuffer:
         self.received += 1
         waiter = self._waiter
         if waiter is not None:
-            # The reader waits on an empty buffer: hand the message over directly.
+            # `_hand_over`, inlined: this runs once per message and subscriber.
             self._waiter = None
             if not waiter.done():
                 waiter.set_result(message)
@@ -105,13 +105,8 @@ class SubscriberBuffer:
             return
         gap = Gap(reason, None if reason is GapReason.CONNECTION_LOST else 0)
         self.gaps += 1
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(gap)
-                return
-        items.append(gap)
+        if not self._hand_over(gap):
+            items.append(gap)
 
     def close(self, *, discard: bool = False) -> None:
         """End the buffer: the reader gets what is left (unless discarded), then the end."""
@@ -119,7 +114,7 @@ class SubscriberBuffer:
         if discard:
             self._items.clear()
             self._messages = 0
-        self._wake()
+        self._hand_over(None)
 
     @property
     def closed(self) -> bool:
@@ -161,9 +156,13 @@ class SubscriberBuffer:
         self._waiter = waiter
         return waiter
 
-    def _wake(self) -> None:
+    def _hand_over(self, item: str | Gap | None) -> bool:
+        """Give `item` (None: the end) to a reader waiting on the empty buffer, if any."""
         waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+        if waiter is None:
+            return False
+        self._waiter = None
+        if waiter.done():  # its reader was cancelled
+            return False
+        waiter.set_result(item)
+        return True
